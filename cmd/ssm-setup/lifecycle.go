@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssm-setup/ssm-setup/installer"
+	"github.com/ssm-setup/ssm-setup/installer/lock"
+	"github.com/ssm-setup/ssm-setup/internal/fail"
+)
+
+// requireRoot fails with exit 9 unless ssm-setup runs as root.
+func (f *Factory) requireRoot(what string) error {
+	if f.IsRoot() {
+		return nil
+	}
+	return fail.WithHint(fail.New(fail.NeedRoot, "%s must run as root", what), "re-run with sudo, or pass --dry-run to see the plan")
+}
+
+// lock takes the machine-wide ssm-setup lock for the root, waiting up to wait.
+func (f *Factory) lock(ctx context.Context, wait time.Duration) (*lock.Lock, error) {
+	return lock.Acquire(ctx, f.Root(), wait)
+}
+
+// confirm asks a yes/no question on the terminal. Without a terminal on stdin it never
+// asks and answers yes: scripts pass their intent with flags.
+func (f *Factory) confirm(question string) bool {
+	if !f.IO.InTTY {
+		return true
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// InstallOptions are the inputs of `ssm-setup install`.
+type InstallOptions struct {
+	Release        ReleaseFlags
+	Version        string
+	Package        string
+	Signature      string
+	PackageFormat  string
+	AllowDowngrade bool
+	ForceReinstall bool
+	NoStart        bool
+	DryRun         bool
+	Yes            bool
+	LockWait       time.Duration
+}
+
+func newInstallCmd(f *Factory) *cobra.Command {
+	opts := &InstallOptions{}
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install, upgrade or downgrade the agent, start it and check it",
+		Long: `Install the SSM Agent, or bring an installed agent to the requested version.
+
+The release is resolved (--version), downloaded from the source and verified (OpenPGP
+signature and SHA-256) before anything is installed; a package already in the cache is
+used without network access. It is installed with the distro's own tool (dnf, yum,
+zypper, apt/dpkg, rpm, or snap), the service is enabled and started, and the agent must
+stay up for a few seconds: an unhealthy upgrade is rolled back to the previous version
+(exit 10). A second run with the same version changes nothing. An older version is
+refused unless --allow-downgrade.
+
+With --root DIR other than / the package is installed into that image root with the
+package manager's root option, and no service is started (the image-build case).
+What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
+		Example: `  sudo ssm-setup install --region us-east-1 --dry-run
+  sudo ssm-setup install --region us-east-1
+  sudo ssm-setup install --region eu-west-1 --version 3.3.1142.0
+  sudo ssm-setup install --source ./mirror --version stable --output json
+  sudo ssm-setup install --package ./amazon-ssm-agent.deb --signature ./amazon-ssm-agent.deb.sig
+  sudo ssm-setup install --root /mnt/image --region us-east-1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Signature != "" && opts.Package == "" {
+				return fail.Usagef("--signature needs --package")
+			}
+			if opts.Package != "" && cmd.Flags().Changed("version") {
+				return fail.Usagef("--version and --package cannot be used together: the package file has its own version")
+			}
+			return runInstall(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	opts.Release.addSource(fl)
+	opts.Release.addTrust(fl)
+	opts.Release.addCache(fl)
+	fl.StringVar(&opts.Version, "version", "latest", "latest, stable, an exact version (3.3.1142.0) or a constraint (3.3.*, '>=3.2 <3.3')")
+	fl.StringVar(&opts.Package, "package", "", "install this package file instead of downloading (verified like a download)")
+	fl.StringVar(&opts.Signature, "signature", "", "detached signature of --package (default: the package path + .sig)")
+	fl.StringVar(&opts.PackageFormat, "package-format", "", "deb, rpm or snap (default: the platform's; Ubuntu gets the verified deb unless snap)")
+	fl.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "allow installing an older version than the installed one")
+	fl.BoolVar(&opts.ForceReinstall, "force-reinstall", false, "reinstall even when the version is already installed")
+	fl.BoolVar(&opts.NoStart, "no-start", false, "install without enabling and starting the service")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (steps, URLs, commands) and change nothing")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
+	fl.DurationVar(&opts.LockWait, "lock-wait", 0, "how long to wait for another ssm-setup run to finish (default: do not wait)")
+	return cmd
+}
+
+func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
+	p, err := f.Platform(ctx, "")
+	if err != nil {
+		return err
+	}
+	if !opts.DryRun {
+		if err := f.requireRoot("install"); err != nil {
+			return err
+		}
+		l, err := f.lock(ctx, opts.LockWait)
+		if err != nil {
+			return err
+		}
+		defer l.Release()
+	}
+	kr, err := f.keyring(&opts.Release)
+	if err != nil {
+		return err
+	}
+	io := installer.Options{
+		Root: f.Root(), Runner: f.Runner, Logger: f.Logger(), Platform: p, Now: f.Now,
+		VersionSpec: opts.Version, PackageFile: opts.Package, SignatureFile: opts.Signature,
+		PackageFormat: opts.PackageFormat, Keyring: kr, Cache: f.cache(&opts.Release),
+		Progress:       f.progress("amazon-ssm-agent"),
+		AllowDowngrade: opts.AllowDowngrade, ForceReinstall: opts.ForceReinstall,
+		NoStart: opts.NoStart || !f.Root().IsHost(), DryRun: opts.DryRun,
+	}
+	if opts.Package == "" && opts.PackageFormat != "snap" && p.Agent.Via != "snap" {
+		io.Source, _, err = f.source(ctx, &opts.Release)
+		if err != nil {
+			return err
+		}
+	}
+	if (opts.AllowDowngrade || opts.ForceReinstall) && !opts.Yes && !opts.DryRun && !f.confirm("Replace the installed agent?") {
+		return fail.Usagef("install cancelled")
+	}
+	res, err := installer.Install(ctx, io)
+	if err != nil {
+		return err
+	}
+	return f.Print(res, func(t *textPrinter) { printInstall(t, res) })
+}
+
+func printInstall(t *textPrinter, r installer.Result) {
+	if r.DryRun {
+		t.Linef("plan (dry run, nothing changed): %s %s -> %s with %s", r.Action, orNone(r.VersionBefore), r.VersionAfter, r.PackageManager)
+		for i, s := range r.Plan {
+			line := s.Action
+			if s.Detail != "" {
+				line += ": " + s.Detail
+			}
+			if s.Command != "" {
+				line += ": " + s.Command
+			}
+			t.Linef("  %d. %s", i+1, line)
+		}
+		return
+	}
+	switch r.Action {
+	case installer.ActionUnchanged:
+		t.Linef("agent %s is already installed; nothing changed (service %s)", r.VersionAfter, r.Service)
+	default:
+		t.Linef("agent %s: %s -> %s with %s (service %s)", r.Action, orNone(r.VersionBefore), r.VersionAfter, r.PackageManager, r.Service)
+		if r.SignerFingerprint != "" {
+			t.Field("sha256", r.SHA256)
+			t.Field("signed by", r.SignerFingerprint)
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

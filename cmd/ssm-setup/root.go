@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssm-setup/ssm-setup/internal/fail"
+)
+
+// Main runs ssm-setup with os.Args and returns the process exit code. It is the whole
+// program; main only passes its result to os.Exit, so tests can run it in-process.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := newFactory(systemStreams())
+	return execute(ctx, f, os.Args[1:])
+}
+
+// execute builds the command tree, executes args and maps the outcome to an exit code. It is
+// the one place where errors are printed and turned into exit codes.
+func execute(ctx context.Context, f *Factory, args []string) int {
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errSilentExit) {
+		return fail.Code(err)
+	}
+	// Cobra reports unknown commands and flags as plain errors: they are usage errors.
+	if fail.KindOf(err) == fail.Unexpected && isCobraUsageError(err) {
+		err = fail.WithHint(fail.Wrap(fail.Usage, err), fmt.Sprintf("see '%s --help'", cmd.CommandPath()))
+	}
+	printError(f, err)
+	return fail.Code(err)
+}
+
+// errSilentExit is returned by commands that already reported their outcome (for
+// example a JSON result whose exit code is non-zero) and want only the exit code.
+var errSilentExit = errors.New("exit without message")
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group", "none of the others can be"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// printError prints err once on stderr as "ssm-setup: ...", with a hint line when there
+// is a next step. In JSON mode it also prints a JSON error object on stdout so scripts
+// that parse stdout always get one object.
+func printError(f *Factory, err error) {
+	msg := err.Error()
+	hint := fail.HintOf(err)
+	fmt.Fprintf(f.IO.ErrOut, "ssm-setup: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(f.IO.ErrOut, "hint: %s\n", hint)
+	}
+	if f.Opts.Output == "json" {
+		kind := fail.KindOf(err)
+		obj := map[string]any{"error": map[string]any{
+			"message":   msg,
+			"hint":      hint,
+			"kind":      kind.String(),
+			"exit_code": int(kind),
+		}}
+		writeJSON(f.IO.Out, obj)
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+const rootLong = `ssm-setup installs and manages the AWS Systems Manager Agent (SSM Agent) on machines
+where it is not preinstalled: on-premises servers, non-default AMIs and image builds.
+
+It detects the platform, fetches the agent from the regional S3 bucket of the right AWS
+partition, verifies its OpenPGP signature and SHA-256 digest before anything is installed,
+installs it with the distro's own package manager, starts it and checks that it stays up.
+
+Conventions every command follows:
+  --output text|json  json prints exactly one object on stdout (snake_case fields);
+                      human messages and progress always go to stderr
+  --quiet, --verbose  fewer or more messages on stderr
+  --root DIR          work on another filesystem root (a mounted image, a test root);
+                      detection then reads only that root
+  exit codes          see 'ssm-setup help exit-codes'; errors print once on stderr as
+                      "ssm-setup: <what failed>: <why>" plus a "hint:" line`
+
+func newRootCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:           "ssm-setup",
+		Short:         "Install and manage the AWS Systems Manager Agent",
+		Long:          rootLong,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Example: `  sudo ssm-setup install --region us-east-1 --dry-run
+  sudo ssm-setup install --region us-east-1
+  ssm-setup detect --output json
+  ssm-setup help exit-codes`,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return f.Opts.validate()
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVarP(&f.Opts.Output, "output", "o", "text", "output format: text or json")
+	pf.BoolVarP(&f.Opts.Quiet, "quiet", "q", false, "print only warnings and errors on stderr")
+	pf.BoolVarP(&f.Opts.Verbose, "verbose", "v", false, "print debug messages on stderr")
+	pf.StringVar(&f.Opts.Root, "root", "/", "filesystem root to work on (an image or test root)")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fail.WithHint(fail.Wrap(fail.Usage, err), fmt.Sprintf("see '%s --help'", c.CommandPath()))
+	})
+
+	cmd.AddCommand(
+		newVersionCmd(f),
+		newDetectCmd(f),
+		newVersionsCmd(f),
+		newDownloadCmd(f),
+		newVerifyCmd(f),
+		newInstallCmd(f),
+		newStatusCmd(f),
+		newUninstallCmd(f),
+		newExitCodesTopic(),
+	)
+	return cmd
+}
+
+// newExitCodesTopic is a help topic: `ssm-setup help exit-codes` prints the table.
+func newExitCodesTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "The exit codes of every ssm-setup command",
+		Long:  exitCodesText(),
+	}
+}
+
+func exitCodesText() string {
+	var b strings.Builder
+	b.WriteString("Every ssm-setup command exits with one of these codes. They are stable: scripts may\ndepend on them.\n\n")
+	b.WriteString("   0  success, whether or not anything changed\n")
+	for _, k := range fail.Kinds {
+		fmt.Fprintf(&b, "  %2d  %s\n", int(k), k.Describe())
+	}
+	return b.String()
+}

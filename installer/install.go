@@ -1,0 +1,488 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ssm-setup/ssm-setup/distro"
+	"github.com/ssm-setup/ssm-setup/installer/pkgmgr"
+	"github.com/ssm-setup/ssm-setup/installer/release"
+	"github.com/ssm-setup/ssm-setup/installer/service"
+	"github.com/ssm-setup/ssm-setup/installer/state"
+	"github.com/ssm-setup/ssm-setup/installer/verify"
+	"github.com/ssm-setup/ssm-setup/internal/fail"
+	"github.com/ssm-setup/ssm-setup/internal/run"
+	"github.com/ssm-setup/ssm-setup/internal/sysroot"
+)
+
+// Actions reported in Result.Action.
+const (
+	ActionInstalled   = "installed"
+	ActionUpgraded    = "upgraded"
+	ActionDowngraded  = "downgraded"
+	ActionReinstalled = "reinstalled"
+	ActionUnchanged   = "unchanged"
+)
+
+// Options are the inputs of Install. The CLI fills them from flags; tests fill them directly.
+type Options struct {
+	Root     sysroot.Root
+	Runner   run.Runner
+	Logger   *slog.Logger
+	Platform distro.Platform
+	Now      func() time.Time
+
+	// Source and VersionSpec say which release to fetch ("latest", "stable", "a.b.c.d",
+	// a constraint). Ignored when PackageFile is set.
+	Source      release.Source
+	VersionSpec string
+	// PackageFile and SignatureFile install a package already on disk (--package).
+	PackageFile   string
+	SignatureFile string
+	// PackageFormat forces deb, rpm or snap (--package-format); empty means the platform's.
+	PackageFormat string
+
+	Keyring  *verify.Keyring
+	Cache    release.Cache
+	Progress func(total int64) io.Writer
+
+	AllowDowngrade bool
+	ForceReinstall bool
+	NoStart        bool
+	DryRun         bool
+	Health         service.HealthOptions
+}
+
+// Result is what Install did; its JSON form is the output of `ssm-setup install`.
+type Result struct {
+	Changed           bool   `json:"changed"`
+	Action            string `json:"action"`
+	VersionBefore     string `json:"version_before"`
+	VersionAfter      string `json:"version_after"`
+	PackageFormat     string `json:"package_format"`
+	PackageManager    string `json:"package_manager"`
+	Service           string `json:"service"`
+	Source            string `json:"source"`
+	SHA256            string `json:"sha256"`
+	SignerFingerprint string `json:"signer_fingerprint"`
+	DryRun            bool   `json:"dry_run,omitempty"`
+	Plan              []Step `json:"plan,omitempty"`
+	RolledBack        bool   `json:"rolled_back,omitempty"`
+}
+
+// Step is one step of an install plan, printed by --dry-run.
+type Step struct {
+	Action  string `json:"action"`
+	Detail  string `json:"detail,omitempty"`
+	Command string `json:"command,omitempty"`
+}
+
+// installer holds one run's collaborators.
+type installer struct {
+	o      Options
+	log    *slog.Logger
+	pm     pkgmgr.Manager
+	svc    service.Manager // nil in image roots and with --no-start
+	format string
+}
+
+// Install brings the agent to the requested version and state. It never leaves the
+// machine half-installed: everything that can fail before the package manager runs
+// (platform, version, download, verification) is done first.
+func Install(ctx context.Context, o Options) (Result, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	in := &installer{o: o, log: o.Logger}
+	if err := in.preflight(); err != nil {
+		return Result{}, err
+	}
+	return in.install(ctx)
+}
+
+// Preflight checks the platform before anything is changed or downloaded.
+func (in *installer) preflight() error {
+	p := in.o.Platform
+	if p.Support == distro.Unsupported {
+		return fail.WithHint(fail.New(fail.Unsupported, "unsupported platform %s: %s", describePlatform(p), p.Reason), "run 'ssm-setup detect' for details")
+	}
+	if p.OS != "linux" {
+		return fail.New(fail.Unsupported, "install on %s is not supported yet: only Linux is", p.OS)
+	}
+	format, manager, err := ChooseManager(p, in.o.PackageFormat, in.o.Root, in.o.Runner)
+	if err != nil {
+		return err
+	}
+	in.format = format
+	pm, err := pkgmgr.New(manager, in.o.Root, in.o.Runner)
+	if err != nil {
+		return err
+	}
+	in.pm = pm
+	if in.o.Root.IsHost() && !in.o.NoStart {
+		if p.InitSystem == "none" || p.InitSystem == "" {
+			return fail.WithHint(fail.New(fail.Unsupported, "no init system found to run the agent service"), "pass --no-start to install without starting the agent")
+		}
+		svc, err := service.New(p.InitSystem, format == "snap", in.o.Runner)
+		if err != nil {
+			return err
+		}
+		in.svc = svc
+	}
+	if err := checkFreeSpace(in.o.Root, 200<<20); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ChooseManager picks the package format and manager. The rules, in order: an explicit
+// --package-format wins; an agent installed as a snap is managed through snap (a deb
+// beside a snap breaks both, so a deb/rpm request is refused); otherwise the platform's
+// format with the distro's own front end (or the low-level tool in an image root).
+func ChooseManager(p distro.Platform, requested string, root sysroot.Root, r run.Runner) (format, manager string, err error) {
+	snapAgent := p.Agent.Installed && p.Agent.Via == "snap"
+	switch requested {
+	case "", "deb", "rpm", "snap":
+	default:
+		return "", "", fail.WithHint(fail.Usagef("invalid --package-format %q: must be deb, rpm or snap", requested), "omit --package-format to use the platform's")
+	}
+	switch {
+	case requested == "snap" || (requested == "" && snapAgent):
+		if !root.IsHost() {
+			return "", "", fail.Usagef("snap installs need a running system: --package-format snap cannot be used with --root")
+		}
+		return "snap", "snap", nil
+	case snapAgent:
+		return "", "", fail.WithHint(fail.Usagef("the agent is installed as a snap; a %s agent beside it would break both", requested),
+			"manage it with --package-format snap, or remove the snap first (snap remove amazon-ssm-agent)")
+	}
+	format = p.PackageFormat
+	if requested != "" {
+		format = requested
+	}
+	if format == "" {
+		return "", "", fail.New(fail.Unsupported, "no package format for this platform")
+	}
+	if requested != "" && p.PackageFormat != "" && requested != p.PackageFormat {
+		return "", "", fail.Usagef("invalid --package-format %q: this platform uses %s packages", requested, p.PackageFormat)
+	}
+	manager, err = pkgmgr.Choose(format, func(tool string) bool { return toolAvailable(root, r, tool) }, !root.IsHost())
+	if err != nil {
+		return "", "", err
+	}
+	return format, manager, nil
+}
+
+// toolAvailable reports whether tool can be run for root: it must be on the host's PATH,
+// and, for the host root, that is all; for an image root the image must have it too for
+// front ends (dpkg and rpm are run from the host with their --root option).
+func toolAvailable(root sysroot.Root, r run.Runner, tool string) bool {
+	if _, err := r.LookPath(tool); err != nil {
+		return false
+	}
+	return true
+}
+
+func describePlatform(p distro.Platform) string {
+	name := p.Distro.ID
+	if p.Distro.VersionID != "" {
+		name += " " + p.Distro.VersionID
+	}
+	return name + " " + p.Arch
+}
+
+func (in *installer) install(ctx context.Context) (Result, error) {
+	o := in.o
+	res := Result{PackageFormat: in.format, PackageManager: in.pm.Name(), DryRun: o.DryRun}
+
+	before, installed, err := in.pm.Installed(ctx)
+	if err != nil {
+		return res, err
+	}
+	if installed {
+		res.VersionBefore = before
+	}
+
+	// What to install: a given file, or a release resolved from the source.
+	var target string
+	var pkg Package
+	if o.PackageFile != "" {
+		pkg, err = VerifyLocal(o.PackageFile, o.SignatureFile, o.Keyring, o.Now())
+		if err != nil {
+			return res, err
+		}
+		target, err = in.packageVersion(ctx, o.PackageFile)
+		if err != nil {
+			return res, err
+		}
+		pkg.Version = target
+		res.Source = o.PackageFile
+	} else if in.format != "snap" {
+		resolved, err := release.Resolve(ctx, o.Source, o.VersionSpec, o.Platform.PlatformFolder, o.Platform.MaxAgentVersion)
+		if err != nil {
+			return res, err
+		}
+		target = resolved.Version.String()
+		res.Source = o.Source.String()
+	} else {
+		res.Source = "snap store"
+	}
+	res.VersionAfter = target
+
+	action, err := decide(before, installed, target, o.AllowDowngrade, o.ForceReinstall)
+	if err != nil {
+		return res, err
+	}
+	res.Action = action
+	if action == ActionUnchanged {
+		res.VersionAfter = before
+		res.Service = in.serviceState(ctx)
+		in.log.Info("the agent is already at the requested version; nothing to do", "version", before)
+		return res, nil
+	}
+
+	if o.PackageFile == "" && in.format != "snap" {
+		if o.DryRun {
+			key, _ := release.PackageKey(target, o.Platform.PlatformFolder)
+			res.Plan = append(res.Plan,
+				Step{Action: "download", Detail: o.Source.URL(key)},
+				Step{Action: "verify", Detail: "OpenPGP signature " + o.Source.URL(key+".sig") + " and SHA-256"})
+		} else {
+			pkg, err = Fetch(ctx, FetchOptions{Source: o.Source, Version: target, Folder: o.Platform.PlatformFolder, Keyring: o.Keyring, Store: o.Cache, Progress: o.Progress, Now: o.Now, Logger: in.log})
+			if err != nil {
+				return res, err
+			}
+		}
+	} else if o.PackageFile != "" {
+		res.Plan = append(res.Plan, Step{Action: "verify", Detail: fmt.Sprintf("%s: signed by %s, sha256 %s", pkg.Path, pkg.SignerFingerprint, pkg.SHA256)})
+	}
+	res.SHA256 = pkg.SHA256
+	res.SignerFingerprint = pkg.SignerFingerprint
+
+	cmds := in.installCmds(pkg.Path, action)
+	for _, c := range cmds {
+		res.Plan = append(res.Plan, Step{Action: "run", Command: c.String()})
+	}
+	if in.svc != nil {
+		for _, c := range in.svc.EnableStartCmds() {
+			res.Plan = append(res.Plan, Step{Action: "run", Command: c.String()})
+		}
+		res.Plan = append(res.Plan, Step{Action: "check health", Detail: "the service is active and the agent stays up"})
+	}
+	res.Plan = append(res.Plan, Step{Action: "record", Detail: o.Root.Path(state.Path)})
+	if o.DryRun {
+		res.Changed = false
+		res.Service = in.serviceState(ctx)
+		return res, nil
+	}
+	res.Plan = nil
+
+	if err := in.runAll(ctx, cmds); err != nil {
+		return res, err
+	}
+	res.Changed = true
+	st, err := state.Load(o.Root)
+	if err != nil {
+		in.log.Warn("cannot read the state file; starting a new one", "error", err)
+		st = &state.State{}
+	}
+	in.record(st, res, pkg)
+
+	if in.svc != nil {
+		healthErr := in.startAndCheck(ctx)
+		if healthErr != nil {
+			if action == ActionUpgraded && before != "" {
+				if rbErr := in.rollback(ctx, before); rbErr != nil {
+					healthErr = errors.Join(healthErr, fmt.Errorf("roll back to %s failed: %w", before, rbErr))
+				} else {
+					res.RolledBack = true
+					res.VersionAfter = before
+					in.record(st, res, Package{Version: before})
+					st.Record(o.Now(), "rollback", fmt.Sprintf("%s was unhealthy; rolled back to %s", target, before))
+					healthErr = fail.WithHint(fail.New(fail.Unhealthy, "agent %s was not healthy after the upgrade; rolled back to %s: %w", target, before, healthErr), "see the agent log in /var/log/amazon/ssm/")
+				}
+			} else {
+				logs := service.LastLogLines(o.Root, 20)
+				msg := fmt.Errorf("agent %s is installed but not healthy: %w", target, healthErr)
+				if logs != "" {
+					msg = fmt.Errorf("%w\nlast agent log lines:\n%s", msg, logs)
+				}
+				healthErr = fail.WithHint(fail.Wrap(fail.Unhealthy, msg), "fix the cause and run 'ssm-setup install' again, or 'ssm-setup uninstall'")
+			}
+			res.Service = in.serviceState(ctx)
+			if err := st.Save(o.Root); err != nil {
+				in.log.Warn("cannot save the state file", "error", err)
+			}
+			return res, fail.Wrap(fail.Unhealthy, healthErr)
+		}
+	}
+	res.Service = in.serviceState(ctx)
+	if err := st.Save(o.Root); err != nil {
+		return res, fmt.Errorf("save state: %w", err)
+	}
+	return res, nil
+}
+
+// decide compares the installed and target versions.
+func decide(before string, installed bool, target string, allowDowngrade, force bool) (string, error) {
+	if !installed {
+		return ActionInstalled, nil
+	}
+	if target == "" { // snap refresh: the store decides the version
+		return ActionUpgraded, nil
+	}
+	cmp, err := compareVersions(before, target)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case cmp == 0 && force:
+		return ActionReinstalled, nil
+	case cmp == 0:
+		return ActionUnchanged, nil
+	case cmp < 0:
+		return ActionUpgraded, nil
+	case allowDowngrade:
+		return ActionDowngraded, nil
+	}
+	return "", fail.WithHint(fail.Usagef("agent %s is installed and %s is older: refusing to downgrade", before, target), "pass --allow-downgrade to install the older version")
+}
+
+func compareVersions(a, b string) (int, error) {
+	va, err := release.ParseVersion(a)
+	if err != nil {
+		return 0, fmt.Errorf("installed agent version: %w", err)
+	}
+	vb, err := release.ParseVersion(b)
+	if err != nil {
+		return 0, fmt.Errorf("target agent version: %w", err)
+	}
+	return va.Compare(vb), nil
+}
+
+func (in *installer) installCmds(file, action string) []run.Cmd {
+	opts := pkgmgr.InstallOptions{Upgrade: action == ActionUpgraded, Downgrade: action == ActionDowngraded, Reinstall: action == ActionReinstalled}
+	var cmds []run.Cmd
+	if in.format == "rpm" {
+		cmds = append(cmds, in.importKeyCmds()...)
+	}
+	return append(cmds, in.pm.InstallCmds(file, opts)...)
+}
+
+// packageVersion reads the version of a package file with the format's own tool.
+func (in *installer) packageVersion(ctx context.Context, file string) (string, error) {
+	var c run.Cmd
+	switch in.format {
+	case "deb":
+		c = run.Cmd{Name: "dpkg-deb", Args: []string{"-f", file, "Version"}}
+	case "rpm":
+		c = run.Cmd{Name: "rpm", Args: []string{"-qp", "--qf", "%{VERSION}", file}}
+	default:
+		return "", fail.Usagef("--package cannot be used with %s packages", in.format)
+	}
+	out, err := in.o.Runner.Run(ctx, c)
+	if err != nil {
+		return "", fail.WithHint(fail.Wrap(fail.Usage, fmt.Errorf("read the version of %s: %w", file, err)), "pass an amazon-ssm-agent ."+in.format+" package")
+	}
+	v := strings.TrimSpace(string(out.Stdout))
+	if i := strings.IndexByte(v, '-'); i > 0 { // a Debian revision
+		v = v[:i]
+	}
+	if _, err := release.ParseVersion(v); err != nil {
+		return "", fail.Usagef("package %s has version %q, not an agent version: %w", file, v, err)
+	}
+	return v, nil
+}
+
+func (in *installer) runAll(ctx context.Context, cmds []run.Cmd) error {
+	for _, c := range cmds {
+		in.log.Info("running " + c.String())
+		if _, err := in.o.Runner.Run(ctx, c); err != nil {
+			return pkgmgr.Describe(err)
+		}
+	}
+	return nil
+}
+
+func (in *installer) startAndCheck(ctx context.Context) error {
+	for _, c := range in.svc.EnableStartCmds() {
+		in.log.Info("running " + c.String())
+		if _, err := in.o.Runner.Run(ctx, c); err != nil {
+			return fail.Wrap(fail.PackageManager, err)
+		}
+	}
+	in.log.Info("checking that the agent stays up")
+	return service.WaitHealthy(ctx, in.svc, in.o.Health)
+}
+
+// rollback reinstalls the previous version from the cache (or the source) and starts it.
+func (in *installer) rollback(ctx context.Context, version string) error {
+	in.log.Warn("rolling back", "version", version)
+	if in.o.Source == nil {
+		return fmt.Errorf("no release source to fetch %s from", version)
+	}
+	pkg, err := Fetch(ctx, FetchOptions{Source: in.o.Source, Version: version, Folder: in.o.Platform.PlatformFolder, Keyring: in.o.Keyring, Store: in.o.Cache, Now: in.o.Now, Logger: in.log})
+	if err != nil {
+		return err
+	}
+	if err := in.runAll(ctx, in.pm.InstallCmds(pkg.Path, pkgmgr.InstallOptions{Downgrade: true})); err != nil {
+		return err
+	}
+	return in.startAndCheck(ctx)
+}
+
+func (in *installer) serviceState(ctx context.Context) string {
+	if in.svc == nil {
+		return "inactive"
+	}
+	return ServiceSummary(ctx, in.svc)
+}
+
+// ServiceSummary reduces a service state to active, inactive or disabled.
+func ServiceSummary(ctx context.Context, svc service.Manager) string {
+	s, err := svc.State(ctx)
+	if err != nil {
+		return "unknown"
+	}
+	switch {
+	case s.Active == "active":
+		return "active"
+	case !s.Enabled:
+		return "disabled"
+	}
+	return "inactive"
+}
+
+func (in *installer) record(st *state.State, res Result, pkg Package) {
+	now := in.o.Now()
+	rec := st.Agent
+	if rec == nil {
+		rec = &state.AgentRecord{InstalledAt: now}
+	}
+	rec.Version = res.VersionAfter
+	rec.PackageFormat = res.PackageFormat
+	rec.PackageManager = res.PackageManager
+	rec.Source = res.Source
+	if pkg.SHA256 != "" {
+		rec.SHA256 = pkg.SHA256
+		rec.SignerFingerprint = pkg.SignerFingerprint
+	}
+	rec.UpdatedAt = now
+	st.Agent = rec
+	st.Record(now, res.Action, fmt.Sprintf("%s -> %s via %s", orNone(res.VersionBefore), res.VersionAfter, res.PackageManager))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

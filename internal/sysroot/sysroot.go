@@ -1,0 +1,57 @@
+// Package sysroot maps the paths ssm-setup reads and writes onto a filesystem root, so
+// that tests and image builds can work on another tree than "/" (the --root flag).
+package sysroot
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Root is a filesystem root. The zero value means "/".
+type Root struct {
+	dir string
+}
+
+// New returns the root at dir (made absolute). An empty dir means "/".
+func New(dir string) (Root, error) {
+	if dir == "" || dir == "/" {
+		return Root{}, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Root{}, err
+	}
+	if abs == "/" {
+		return Root{}, nil
+	}
+	return Root{dir: abs}, nil
+}
+
+// Dir is the root's directory on the host, "/" for the host root.
+func (r Root) Dir() string {
+	if r.dir == "" {
+		return "/"
+	}
+	return r.dir
+}
+
+// IsHost reports whether the root is the running host's "/".
+func (r Root) IsHost() bool { return r.dir == "" }
+
+// Path maps an absolute path inside the root (e.g. "/etc/os-release") to a host path.
+func (r Root) Path(p string) string {
+	if r.dir == "" {
+		return filepath.Clean("/" + p)
+	}
+	return filepath.Join(r.dir, filepath.Clean("/"+p))
+}
+
+// FS is the root as an fs.FS, with names relative to the root ("etc/os-release").
+func (r Root) FS() fs.FS { return os.DirFS(r.Dir()) }
+
+// Rel turns an absolute in-root path into an fs.FS name ("/etc/x" -> "etc/x").
+func Rel(p string) string {
+	return strings.TrimPrefix(filepath.ToSlash(filepath.Clean("/"+p)), "/")
+}
