@@ -2,6 +2,7 @@ package distro
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,33 +104,37 @@ func dpkgAgent(r root) (Agent, bool, error) {
 func parseDpkgStatus(rd io.Reader, pkg string) (version string, installed bool, err error) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	var name, status, ver string
+	var isPkg bool
+	var status, ver string
 	// flush ends a stanza: it reports whether it was pkg, installed, and starts the next.
 	flush := func() (string, bool) {
 		state := strings.Fields(status)
-		v, ok := ver, name == pkg && len(state) == 3 && state[2] == "installed"
-		name, status, ver = "", "", ""
+		v, ok := ver, isPkg && len(state) == 3 && state[2] == "installed"
+		isPkg, status, ver = false, "", ""
 		return v, ok
 	}
 	for sc.Scan() {
-		line := sc.Text()
+		line := sc.Bytes()
 		switch {
-		case strings.TrimSpace(line) == "":
+		case len(bytes.TrimSpace(line)) == 0:
 			if v, ok := flush(); ok {
 				return v, true, nil
 			}
 		case line[0] == ' ' || line[0] == '\t':
 			// continuation of a multi-line field such as Description
 		default:
-			key, value, _ := strings.Cut(line, ":")
-			value = strings.TrimSpace(value)
-			switch key {
-			case "Package":
-				name = value
+			key, value, _ := bytes.Cut(line, []byte(":"))
+			switch string(key) { // no allocation: the compiler converts in place
+			case "Package": // dpkg writes it first in every stanza
+				isPkg = string(bytes.TrimSpace(value)) == pkg
 			case "Status":
-				status = value
+				if isPkg {
+					status = string(bytes.TrimSpace(value))
+				}
 			case "Version":
-				ver = value
+				if isPkg {
+					ver = string(bytes.TrimSpace(value))
+				}
 			}
 		}
 	}

@@ -136,8 +136,8 @@ func (r root) readHead(name string, n int) ([]byte, error) {
 	return buf[:got], nil
 }
 
-// glob is fs.Glob over the root. Patterns must not cross symbolic links in their
-// directory part; ssm-setup uses it only for the snapd store, which is a plain directory.
+// glob is fs.Glob over the root: the directory part of pattern is resolved inside the
+// root, and the file part (which must not contain "/") is matched in it.
 func (r root) glob(pattern string) []string {
 	dir, file := path.Split(pattern)
 	dir = strings.TrimSuffix(dir, "/")

@@ -28,9 +28,12 @@ func windowsPlatform(productName, currentBuild, arch string) Platform {
 		OS:   "windows",
 		Arch: arch,
 		Distro: Distro{ID: "windows", IDLike: []string{}, VersionID: currentBuild,
-			Name: productName, PrettyName: strings.TrimSpace(fmt.Sprintf("%s (build %s)", productName, currentBuild))},
+			Name: productName, PrettyName: productName},
 		PackageManager: "installer",
 		InitSystem:     "windows",
+	}
+	if currentBuild != "" {
+		p.Distro.PrettyName = fmt.Sprintf("%s (build %s)", productName, currentBuild)
 	}
 	name := productName
 	if name == "" {

@@ -148,3 +148,13 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// cacheOnly is the source used when the package is in the cache: Fetch verifies the
+// cached copy and never opens it. Reaching it means the cached copy did not verify.
+type cacheOnly struct{}
+
+func (cacheOnly) Open(context.Context, string, int64) (io.ReadCloser, int64, error) {
+	return nil, 0, fmt.Errorf("cached package did not verify: %w", release.ErrNotFound)
+}
+func (cacheOnly) URL(key string) string { return "cache:" + key }
+func (cacheOnly) String() string        { return "cache" }

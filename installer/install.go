@@ -37,9 +37,11 @@ type Options struct {
 	Platform distro.Platform
 	Now      func() time.Time
 
-	// Source and VersionSpec say which release to fetch ("latest", "stable", "a.b.c.d",
-	// a constraint). Ignored when PackageFile is set.
-	Source      release.Source
+	// OpenSource opens the release source on first use: an unchanged re-run of a pinned
+	// version, or one whose package is cached, never opens it (no AWS configuration,
+	// credentials or network). VersionSpec says which release ("latest", "stable",
+	// "a.b.c.d", a constraint). Both are ignored when PackageFile is set.
+	OpenSource  func(context.Context) (release.Source, error)
 	VersionSpec string
 	// PackageFile and SignatureFile install a package already on disk (--package).
 	PackageFile   string
@@ -89,6 +91,22 @@ type installer struct {
 	pm     pkgmgr.Manager
 	svc    service.Manager // nil in image roots and with --no-start
 	format string
+	src    release.Source // opened by source()
+}
+
+// source opens the release source once.
+func (in *installer) source(ctx context.Context) (release.Source, error) {
+	if in.src == nil {
+		if in.o.OpenSource == nil {
+			return nil, fmt.Errorf("no release source configured")
+		}
+		src, err := in.o.OpenSource(ctx)
+		if err != nil {
+			return nil, err
+		}
+		in.src = src
+	}
+	return in.src, nil
 }
 
 // Install brings the agent to the requested version and state. It never leaves the
@@ -226,12 +244,15 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		pkg.Version = target
 		res.Source = o.PackageFile
 	} else if in.format != "snap" {
-		resolved, err := release.Resolve(ctx, o.Source, o.VersionSpec, o.Platform.PlatformFolder, o.Platform.MaxAgentVersion)
+		target, err = in.resolve(ctx, before)
 		if err != nil {
 			return res, err
 		}
-		target = resolved.Version.String()
-		res.Source = o.Source.String()
+		if in.src != nil {
+			res.Source = in.src.String()
+		} else {
+			res.Source = "cache"
+		}
 	} else {
 		res.Source = "snap store"
 	}
@@ -251,12 +272,9 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 
 	if o.PackageFile == "" && in.format != "snap" {
 		if o.DryRun {
-			key, _ := release.PackageKey(target, o.Platform.PlatformFolder)
-			res.Plan = append(res.Plan,
-				Step{Action: "download", Detail: o.Source.URL(key)},
-				Step{Action: "verify", Detail: "OpenPGP signature " + o.Source.URL(key+".sig") + " and SHA-256"})
+			res.Plan = append(res.Plan, in.fetchPlan(ctx, target)...)
 		} else {
-			pkg, err = Fetch(ctx, FetchOptions{Source: o.Source, Version: target, Folder: o.Platform.PlatformFolder, Keyring: o.Keyring, Store: o.Cache, Progress: o.Progress, Now: o.Now, Logger: in.log})
+			pkg, err = in.fetch(ctx, target, o.Progress)
 			if err != nil {
 				return res, err
 			}
@@ -426,10 +444,7 @@ func (in *installer) startAndCheck(ctx context.Context) error {
 // rollback reinstalls the previous version from the cache (or the source) and starts it.
 func (in *installer) rollback(ctx context.Context, version string) error {
 	in.log.Warn("rolling back", "version", version)
-	if in.o.Source == nil {
-		return fmt.Errorf("no release source to fetch %s from", version)
-	}
-	pkg, err := Fetch(ctx, FetchOptions{Source: in.o.Source, Version: version, Folder: in.o.Platform.PlatformFolder, Keyring: in.o.Keyring, Store: in.o.Cache, Now: in.o.Now, Logger: in.log})
+	pkg, err := in.fetch(ctx, version, nil)
 	if err != nil {
 		return err
 	}
@@ -485,4 +500,82 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// resolve turns the version spec into a version. An exact version that is installed
+// already, or whose verified package is in the cache, needs no source at all; anything
+// else is resolved against the source.
+func (in *installer) resolve(ctx context.Context, installed string) (string, error) {
+	o := in.o
+	if v, err := release.ParseVersion(o.VersionSpec); err == nil && !aboveCeiling(v, o.Platform.MaxAgentVersion) {
+		exact := v.String()
+		if exact == installed && !o.ForceReinstall {
+			return exact, nil
+		}
+		if in.cached(exact) {
+			return exact, nil
+		}
+	}
+	src, err := in.source(ctx)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := release.Resolve(ctx, src, o.VersionSpec, o.Platform.PlatformFolder, o.Platform.MaxAgentVersion)
+	if err != nil {
+		return "", err
+	}
+	return resolved.Version.String(), nil
+}
+
+func aboveCeiling(v release.Version, ceiling string) bool {
+	if ceiling == "" {
+		return false
+	}
+	c, err := release.ParseVersion(ceiling)
+	return err == nil && v.Compare(c) > 0
+}
+
+// cached reports whether the package of version is in the cache with its signature.
+func (in *installer) cached(version string) bool {
+	file, err := release.FileName(in.o.Platform.PlatformFolder)
+	if err != nil {
+		return false
+	}
+	p := in.o.Cache.Path(version, in.o.Platform.PlatformFolder, file)
+	return fileExists(p) && fileExists(p+".sig")
+}
+
+// fetch returns the verified package of version: from the cache (verified again, no
+// network), else downloaded from the source.
+func (in *installer) fetch(ctx context.Context, version string, progress func(int64) io.Writer) (Package, error) {
+	fo := FetchOptions{Version: version, Folder: in.o.Platform.PlatformFolder, Keyring: in.o.Keyring, Store: in.o.Cache, Progress: progress, Now: in.o.Now, Logger: in.log}
+	if in.cached(version) {
+		fo.Source = cacheOnly{}
+		if pkg, err := Fetch(ctx, fo); err == nil {
+			return pkg, nil
+		}
+	}
+	src, err := in.source(ctx)
+	if err != nil {
+		return Package{}, err
+	}
+	fo.Source = src
+	return Fetch(ctx, fo)
+}
+
+// fetchPlan describes the fetch of version for --dry-run.
+func (in *installer) fetchPlan(ctx context.Context, version string) []Step {
+	file, _ := release.FileName(in.o.Platform.PlatformFolder)
+	if in.cached(version) {
+		return []Step{{Action: "verify", Detail: "cached package " + in.o.Cache.Path(version, in.o.Platform.PlatformFolder, file) + ": OpenPGP signature and SHA-256"}}
+	}
+	key, _ := release.PackageKey(version, in.o.Platform.PlatformFolder)
+	src, err := in.source(ctx)
+	if err != nil {
+		return []Step{{Action: "download", Detail: key}}
+	}
+	return []Step{
+		{Action: "download", Detail: src.URL(key)},
+		{Action: "verify", Detail: "OpenPGP signature " + src.URL(key+".sig") + " and SHA-256"},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssm-setup/ssm-setup/distro"
+	"github.com/ssm-setup/ssm-setup/hybrid"
 )
 
 // DetectOptions are the inputs of `ssm-setup detect`.
@@ -38,11 +39,35 @@ there). With --root it reads only that filesystem root, never the running host.`
 			if err != nil {
 				return err
 			}
-			return f.Print(p, func(t *textPrinter) { printPlatform(t, p) })
+			out := detectOutput{Platform: p, EC2: f.EC2(cmd.Context())}
+			f.warnNoInstanceProfile(out.EC2)
+			return f.Print(out, func(t *textPrinter) {
+				printPlatform(t, p)
+				if out.EC2 != nil {
+					t.Field("ec2", fmt.Sprintf("%s in %s, instance profile %s", out.EC2.InstanceID, out.EC2.Region, orNone(out.EC2.InstanceProfile)))
+				} else {
+					t.Field("ec2", "no (instance metadata not reachable)")
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.Arch, "arch", "", "architecture to report instead of the detected one (amd64, arm64, 386, arm; uname spellings accepted)")
 	return cmd
+}
+
+// detectOutput is detect's JSON: the platform, plus ec2 (null off EC2).
+type detectOutput struct {
+	distro.Platform
+	EC2 *hybrid.EC2Instance `json:"ec2"`
+}
+
+// warnNoInstanceProfile warns on an EC2 instance without an instance profile: the agent
+// then has no identity unless Default Host Management Configuration is on.
+func (f *Factory) warnNoInstanceProfile(inst *hybrid.EC2Instance) {
+	if inst != nil && inst.InstanceProfile == "" {
+		f.Logger().Warn("this EC2 instance has no instance profile: the agent needs one with the AmazonSSMManagedInstanceCore policy, " +
+			"or turn on Default Host Management Configuration in Systems Manager for the account and region")
+	}
 }
 
 func printPlatform(t *textPrinter, p distro.Platform) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/ssm-setup/ssm-setup/installer"
 	"github.com/ssm-setup/ssm-setup/installer/lock"
+	"github.com/ssm-setup/ssm-setup/installer/proxy"
+	"github.com/ssm-setup/ssm-setup/installer/release"
 	"github.com/ssm-setup/ssm-setup/internal/fail"
 )
 
@@ -55,6 +57,19 @@ type InstallOptions struct {
 	DryRun         bool
 	Yes            bool
 	LockWait       time.Duration
+	// Proxy and NoProxy configure the agent's proxy after the install (install --proxy).
+	Proxy   string
+	NoProxy string
+	// Register registers the node after the install (install --activation-id ...).
+	Register RegisterFlags
+}
+
+// installOutput is install's JSON result: the install, and the proxy and registration
+// steps when they were asked for.
+type installOutput struct {
+	installer.Result
+	Proxy        *proxy.Result   `json:"proxy,omitempty"`
+	Registration *registerOutput `json:"registration,omitempty"`
 }
 
 func newInstallCmd(f *Factory) *cobra.Command {
@@ -86,6 +101,19 @@ What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
 			if opts.Signature != "" && opts.Package == "" {
 				return fail.Usagef("--signature needs --package")
 			}
+			if opts.Release.Region != "" {
+				if err := release.ValidateRegion(opts.Release.Region); err != nil {
+					return err
+				}
+			}
+			if err := checkInstallProxyFlags(opts.Proxy, opts.NoProxy); err != nil {
+				return err
+			}
+			if opts.Register.Given() {
+				if err := opts.Register.check(); err != nil {
+					return err
+				}
+			}
 			if opts.Package != "" && cmd.Flags().Changed("version") {
 				return fail.Usagef("--version and --package cannot be used together: the package file has its own version")
 			}
@@ -106,6 +134,9 @@ What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (steps, URLs, commands) and change nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	fl.DurationVar(&opts.LockWait, "lock-wait", 0, "how long to wait for another ssm-setup run to finish (default: do not wait)")
+	fl.StringVar(&opts.Proxy, "proxy", "", "after installing, route the agent through this proxy (sets http_proxy and https_proxy; see 'ssm-setup proxy set')")
+	fl.StringVar(&opts.NoProxy, "no-proxy", "", "with --proxy: comma-separated hosts that bypass the proxy (the instance metadata addresses are always added)")
+	opts.Register.addFlags(fl)
 	return cmd
 }
 
@@ -136,11 +167,9 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 		AllowDowngrade: opts.AllowDowngrade, ForceReinstall: opts.ForceReinstall,
 		NoStart: opts.NoStart || !f.Root().IsHost(), DryRun: opts.DryRun,
 	}
-	if opts.Package == "" && opts.PackageFormat != "snap" && p.Agent.Via != "snap" {
-		io.Source, _, err = f.source(ctx, &opts.Release)
-		if err != nil {
-			return err
-		}
+	io.OpenSource = func(ctx context.Context) (release.Source, error) {
+		src, _, err := f.source(ctx, &opts.Release)
+		return src, err
 	}
 	if (opts.AllowDowngrade || opts.ForceReinstall) && !opts.Yes && !opts.DryRun && !f.confirm("Replace the installed agent?") {
 		return fail.Usagef("install cancelled")
@@ -149,7 +178,43 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 	if err != nil {
 		return err
 	}
-	return f.Print(res, func(t *textPrinter) { printInstall(t, res) })
+	out := installOutput{Result: res}
+	if opts.Proxy != "" {
+		pr, err := applyProxyAfterInstall(ctx, f, opts.Proxy, opts.NoProxy, opts.DryRun)
+		if err != nil {
+			return fmt.Errorf("the agent is installed, but its proxy is not configured: %w", err)
+		}
+		out.Proxy = &pr
+	}
+	if opts.Register.Given() {
+		ro := opts.Register
+		ro.DryRun = opts.DryRun
+		if ro.Region, err = f.resolveRegion(ctx, opts.Release.Region); err != nil {
+			return err
+		}
+		reg, err := registerAfterInstall(ctx, f, ro)
+		if err != nil {
+			return fmt.Errorf("the agent is installed, but not registered: %w", err)
+		}
+		out.Registration = &reg
+	}
+	return f.Print(out, func(t *textPrinter) {
+		printInstall(t, res)
+		if out.Proxy != nil {
+			t.Field("proxy", proxySummary(*out.Proxy))
+		}
+		if out.Registration != nil {
+			t.Field("registered", out.Registration.ManagedInstanceID+" in "+out.Registration.Region)
+		}
+	})
+}
+
+func proxySummary(r proxy.Result) string {
+	s := "https " + orNone(r.HTTPSProxy) + ", http " + orNone(r.HTTPProxy)
+	if !r.Changed {
+		s += " (unchanged)"
+	}
+	return s
 }
 
 func printInstall(t *textPrinter, r installer.Result) {

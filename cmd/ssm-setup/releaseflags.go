@@ -103,12 +103,11 @@ func (f *Factory) keyring(r *ReleaseFlags) (*verify.Keyring, error) {
 }
 
 func (f *Factory) cache(r *ReleaseFlags) release.Cache {
+	// The cache belongs to the machine ssm-setup runs on, also with --root: an image
+	// build keeps packages out of the image and reuses them across builds.
 	dir := r.CacheDir
 	if dir == "" {
 		dir = release.DefaultCacheDir(f.IsRoot(), f.Getenv)
-		if !f.Root().IsHost() && f.IsRoot() {
-			dir = f.Root().Path(dir)
-		}
 	}
 	return release.Cache{Dir: dir}
 }

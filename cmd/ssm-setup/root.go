@@ -141,6 +141,10 @@ func newRootCmd(f *Factory) *cobra.Command {
 		newInstallCmd(f),
 		newStatusCmd(f),
 		newUninstallCmd(f),
+		newProxyCmd(f),
+		newRegisterCmd(f),
+		newDeregisterCmd(f),
+		newActivationCmd(f),
 		newExitCodesTopic(),
 	)
 	return cmd

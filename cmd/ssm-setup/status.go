@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ssm-setup/ssm-setup/hybrid"
 	"github.com/ssm-setup/ssm-setup/installer/release"
 	"github.com/ssm-setup/ssm-setup/installer/service"
 	"github.com/ssm-setup/ssm-setup/installer/state"
@@ -18,13 +19,16 @@ type StatusOptions struct {
 }
 
 type statusResult struct {
-	Installed       bool          `json:"installed"`
-	Version         string        `json:"version"`
-	Via             string        `json:"via"`
-	Service         serviceStatus `json:"service"`
-	Latest          string        `json:"latest"`
-	UpdateAvailable bool          `json:"update_available"`
-	State           *stateSummary `json:"state"`
+	Installed       bool                `json:"installed"`
+	Version         string              `json:"version"`
+	Via             string              `json:"via"`
+	Service         serviceStatus       `json:"service"`
+	Latest          string              `json:"latest"`
+	UpdateAvailable bool                `json:"update_available"`
+	State           *stateSummary       `json:"state"`
+	Proxy           *state.ProxyRecord  `json:"proxy"`
+	Registration    hybrid.Registration `json:"registration"`
+	EC2             *hybrid.EC2Instance `json:"ec2"`
 }
 
 type serviceStatus struct {
@@ -82,12 +86,18 @@ func runStatus(ctx context.Context, f *Factory, opts *StatusOptions) error {
 			}
 		}
 	}
-	if st, err := state.Load(f.Root()); err == nil && st.Agent != nil {
-		res.State = &stateSummary{Version: st.Agent.Version, PackageManager: st.Agent.PackageManager, Source: st.Agent.Source, InstalledAt: st.Agent.InstalledAt, UpdatedAt: st.Agent.UpdatedAt}
-		if n := len(st.History); n > 0 {
-			res.State.LastAction = st.History[n-1].Action + ": " + st.History[n-1].Detail
+	if st, err := state.Load(f.Root()); err == nil {
+		res.Proxy = st.Proxy // masked when it was recorded
+		if st.Agent != nil {
+			res.State = &stateSummary{Version: st.Agent.Version, PackageManager: st.Agent.PackageManager, Source: st.Agent.Source, InstalledAt: st.Agent.InstalledAt, UpdatedAt: st.Agent.UpdatedAt}
+			if n := len(st.History); n > 0 {
+				res.State.LastAction = st.History[n-1].Action + ": " + st.History[n-1].Detail
+			}
 		}
 	}
+	res.EC2 = f.EC2(ctx)
+	f.warnNoInstanceProfile(res.EC2)
+	res.Registration = hybrid.RegistrationStatus(f.Root(), res.EC2)
 	res.Latest = f.latestVersion(ctx, &opts.Release, p.PlatformFolder, p.MaxAgentVersion, opts.Timeout)
 	if res.Latest != "unknown" && res.Installed && res.Version != "" {
 		res.UpdateAvailable = versionLess(res.Version, res.Latest)
@@ -109,6 +119,17 @@ func runStatus(ctx context.Context, f *Factory, opts *StatusOptions) error {
 		t.Field("latest", res.Latest)
 		if res.UpdateAvailable {
 			t.Field("update", "available: run 'sudo ssm-setup install'")
+		}
+		if res.Proxy != nil {
+			t.Field("proxy", "https "+orNone(res.Proxy.HTTPSProxy)+", http "+orNone(res.Proxy.HTTPProxy))
+		}
+		switch {
+		case res.Registration.Type == hybrid.TypeHybrid:
+			t.Field("registration", "hybrid "+res.Registration.ManagedInstanceID+" in "+res.Registration.Region)
+		case res.EC2 != nil:
+			t.Field("registration", "ec2 "+res.EC2.InstanceID+" in "+res.EC2.Region)
+		default:
+			t.Field("registration", "none")
 		}
 		if res.State != nil {
 			t.Field("installed by", "ssm-setup "+res.State.InstalledAt.Format(time.RFC3339)+" with "+res.State.PackageManager+" from "+res.State.Source)

@@ -97,6 +97,7 @@ const (
 	maxDownloadBackoff  = 30 * time.Second
 	defaultStallTimeout = 60 * time.Second
 	copyBufferSize      = 256 << 10
+	smallFetchTimeout   = 2 * time.Minute
 )
 
 var (
@@ -217,7 +218,7 @@ func (d *download) once(ctx context.Context) error {
 
 	body, size, err := d.src.Open(actx, d.key, d.written)
 	if err != nil {
-		if context.Cause(actx) == errStalled && ctx.Err() == nil {
+		if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
 			return fmt.Errorf("no response for %v: %w", d.stall, errStalled)
 		}
 		return err
@@ -254,7 +255,7 @@ func (d *download) once(ctx context.Context) error {
 		return fail.New(fail.Download, "download %s: the source sent more than the %d bytes it announced: %w", d.url, d.size, errChanged)
 	case d.size >= 0 && d.written == d.size:
 		return nil // complete, even if the connection broke after the last byte
-	case err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil:
+	case err != nil && errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil:
 		return fmt.Errorf("no data for %v at byte %d: %w", d.stall, d.written, errStalled)
 	case err != nil:
 		return fmt.Errorf("read at byte %d: %w", d.written, err)
@@ -299,7 +300,7 @@ func (w *watchReader) Read(p []byte) (int, error) {
 
 // FetchSmall reads a small object whole: a VERSION file, a signature, the manifest.
 // An object larger than limit bytes is an error. Short or broken bodies are tried
-// again (3 tries in all); answers such as 404 are not.
+// again (3 tries in all, each at most 2 minutes); answers such as 404 are not.
 func FetchSmall(ctx context.Context, src Source, key string, limit int64) ([]byte, error) {
 	const tries = 3
 	for try := 1; ; try++ {
@@ -317,6 +318,8 @@ func FetchSmall(ctx context.Context, src Source, key string, limit int64) ([]byt
 }
 
 func fetchSmallOnce(ctx context.Context, src Source, key string, limit int64) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, smallFetchTimeout)
+	defer cancel()
 	body, size, err := src.Open(ctx, key, 0)
 	if err != nil {
 		return nil, err

@@ -56,30 +56,23 @@ func (e *statusError) Unwrap() []error {
 }
 
 // statusFailure builds the fail.Download error for an HTTP status of url. code is the
-// S3 error code when known (NoSuchKey, AccessDenied, ...). anonymous says whether the
-// request was unsigned, which changes what a 403 most likely means.
-func statusFailure(url string, status int, code string, anonymous bool, cause error) error {
+// S3 error code when known (NoSuchKey, AccessDenied, ...); hint403 is the next step
+// for a 403, which depends on the source and on whether requests are signed.
+func statusFailure(url string, status int, code, hint403 string, cause error) error {
 	detail := fmt.Sprintf("HTTP %d", status)
 	if code != "" {
-		detail += " " + code
+		detail += ", " + code
 	}
 	switch {
 	case status == http.StatusNotFound:
 		return fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("not found: %s (%s)", url, detail), status: status, base: ErrNotFound, err: cause})
 	case status == http.StatusForbidden:
-		e := fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("access denied: %s (%s)", url, detail), status: status, base: ErrForbidden, err: cause})
-		if anonymous {
-			return fail.WithHint(e, "the public release buckets answer 403 for keys that do not exist: check the version and folder; "+
-				"for a private bucket or mirror configure AWS credentials (AWS_PROFILE, instance profile) allowed s3:GetObject on it")
-		}
-		return fail.WithHint(e, "the AWS credentials in use may not read this object: allow s3:GetObject on the bucket "+
-			"(and s3:ListBucket to get 404 for missing keys), check bucket policies, VPC endpoint policies and SCPs, "+
-			"or unset AWS_PROFILE/AWS_ACCESS_KEY_ID to read the public bucket anonymously")
+		return fail.WithHint(fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("access denied: %s (%s)", url, detail), status: status, base: ErrForbidden, err: cause}), hint403)
 	case status == http.StatusMovedPermanently || status == http.StatusTemporaryRedirect:
 		return fail.WithHint(fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("get %s: %s: the bucket is in another region", url, detail), status: status, err: cause}),
 			"pass --region with the bucket's region")
 	case status >= 500:
-		return fail.WithHint(fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("get %s: %s %s (server error, gave up after retries)", url, detail, http.StatusText(status)), status: status, err: cause}),
+		return fail.WithHint(fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("get %s: %s %s, gave up after retries", url, detail, http.StatusText(status)), status: status, err: cause}),
 			"the server failed; try again later, or use another region or mirror with --source")
 	default:
 		return fail.Wrap(fail.Download, &statusError{msg: fmt.Sprintf("get %s: %s %s", url, detail, http.StatusText(status)), status: status, err: cause})

@@ -109,11 +109,12 @@ func Resolve(ctx context.Context, src Source, spec, folder, ceiling string) (Res
 			return res, nil
 		}
 	}
-	within := ""
+	within, candidates := "", avail
 	if ceil != nil {
 		within = fmt.Sprintf(" at or below %s", ceil)
+		candidates = slices.DeleteFunc(slices.Clone(avail), func(v Version) bool { return v.Compare(*ceil) > 0 })
 	}
-	return res, fail.WithHint(fail.New(fail.Download, "no agent version for %s%s matches %q; newest available: %s", folder, within, spec, listVersions(avail, 5)),
+	return res, fail.WithHint(fail.New(fail.Download, "no agent version for %s%s matches %q; newest available: %s", folder, within, spec, listVersions(candidates, 5)),
 		"pass --version with an available version; `ssm-setup versions` lists them")
 }
 

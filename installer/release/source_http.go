@@ -2,7 +2,6 @@ package release
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -124,7 +123,8 @@ func (s *httpSource) try(ctx context.Context, key string, offset int64) (body io
 	code := s3ErrorCode(resp.Body)
 	resp.Body.Close()
 	retry = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-	return nil, 0, retry, statusFailure(u, resp.StatusCode, code, true, nil)
+	return nil, 0, retry, statusFailure(u, resp.StatusCode, code,
+		"the mirror refused access: check its permissions, and that the key exists (S3 answers 403 for missing keys)", nil)
 }
 
 // rangeIgnored is the error for a source that cannot resume at offset.
@@ -203,9 +203,4 @@ func checkKey(key string) error {
 		}
 	}
 	return nil
-}
-
-// isContextErr says whether err comes from a cancelled or expired context.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

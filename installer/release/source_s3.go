@@ -167,7 +167,11 @@ func (s *s3Source) Open(ctx context.Context, key string, offset int64) (io.ReadC
 		return nil, 0, s.failure(ctx, key, err)
 	}
 	if offset == 0 {
-		return out.Body, aws.ToInt64(out.ContentLength), nil
+		size := int64(-1)
+		if out.ContentLength != nil {
+			size = *out.ContentLength
+		}
+		return out.Body, size, nil
 	}
 	start, total, ok := parseContentRange(aws.ToString(out.ContentRange))
 	if !ok || start != offset {
@@ -187,7 +191,7 @@ func (s *s3Source) failure(ctx context.Context, key string, err error) error {
 	s.log.Debug("S3 request failed", "url", u, "error", err)
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-		return statusFailure(u, re.HTTPStatusCode(), apiErrorCode(err), s.anonymous, err)
+		return statusFailure(u, re.HTTPStatusCode(), apiErrorCode(err), s.hint403(), err)
 	}
 	if ctx.Err() != nil {
 		return fail.Wrap(fail.Download, fmt.Errorf("get %s: %w", u, ctx.Err()))
@@ -198,6 +202,22 @@ func (s *s3Source) failure(ctx context.Context, key string, err error) error {
 	}
 	return fail.WithHint(fail.Wrap(fail.Download, fmt.Errorf("get %s: %w", u, err)),
 		fmt.Sprintf("check network access to %s, the proxy settings (HTTPS_PROXY, NO_PROXY) and AWS_ENDPOINT_URL_S3, or pass --source with a reachable mirror", host))
+}
+
+// hint403 is the next step after a 403, by bucket and credentials.
+func (s *s3Source) hint403() string {
+	where := "s3://" + s.bucket + "/" + joinKey(s.prefix, "*")
+	switch {
+	case s.public && s.anonymous:
+		return "the public release buckets answer 403 for keys that do not exist: check the version and the platform folder (`ssm-setup versions` lists the versions)"
+	case s.public:
+		return "the key may not exist, or the AWS credentials in use may not read it: check that IAM, VPC endpoint policies and SCPs allow s3:GetObject on " +
+			where + ", or unset AWS_PROFILE and AWS_ACCESS_KEY_ID to read the public bucket anonymously"
+	case s.anonymous:
+		return "no AWS credentials were found: configure credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, an instance profile) allowed s3:GetObject on " + where
+	}
+	return "the AWS credentials in use may not read it, or the key does not exist: allow s3:GetObject on " + where +
+		" (and s3:ListBucket to get 404 for missing keys) in IAM, the bucket policy and any VPC endpoint policy"
 }
 
 // apiErrorCode is the service's error code in err (NoSuchKey, AccessDenied, ...).

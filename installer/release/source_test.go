@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -134,7 +135,7 @@ func TestSourceURLs(t *testing.T) {
 		{"http://127.0.0.1:9/x", "http://127.0.0.1:9/x/latest/VERSION"},
 		{"http://localhost/x", "http://localhost/x/latest/VERSION"},
 		{"http://[::1]/x", "http://[::1]/x/latest/VERSION"},
-		{dir, dir + "/latest/VERSION"},
+		{dir, filepath.Join(dir, "latest", "VERSION")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -310,9 +311,11 @@ func TestSourceErrors(t *testing.T) {
 				wantParts []string
 				wantIs    error
 				wantHint  string
-				wantReqs  int
+				// wantAnyHint: some hint, which differs by source (see TestHint403)
+				wantAnyHint bool
+				wantReqs    int
 			}{
-				{name: "403", faults: []fault{statusFault(403, "AccessDenied")}, wantKind: fail.Download, wantParts: []string{"access denied: ", "HTTP 403"}, wantIs: ErrForbidden, wantHint: "s3:GetObject", wantReqs: 1},
+				{name: "403", faults: []fault{statusFault(403, "AccessDenied")}, wantKind: fail.Download, wantParts: []string{"access denied: ", "HTTP 403"}, wantIs: ErrForbidden, wantAnyHint: true, wantReqs: 1},
 				{name: "404", faults: []fault{statusFault(404, "NoSuchKey")}, wantKind: fail.Download, wantParts: []string{"not found: ", "HTTP 404"}, wantIs: ErrNotFound, wantReqs: 1},
 				{name: "500 then success", faults: []fault{statusFault(500, "InternalError")}, wantReqs: 2},
 				{name: "503 twice then success", faults: []fault{statusFault(503, "SlowDown"), statusFault(503, "SlowDown")}, wantReqs: 3},
@@ -344,6 +347,9 @@ func TestSourceErrors(t *testing.T) {
 					}
 					if tt.wantHint != "" && !strings.Contains(fail.HintOf(err), tt.wantHint) {
 						t.Errorf("got hint %q, want it to mention %q", fail.HintOf(err), tt.wantHint)
+					}
+					if tt.wantAnyHint && fail.HintOf(err) == "" {
+						t.Error("got no hint, want one")
 					}
 				})
 			}
@@ -402,4 +408,43 @@ func TestContextCancelStopsRetries(t *testing.T) {
 		t.Errorf("took %v, want the cancelled context to end the retries", d)
 	}
 	checkErr(t, err, fail.Download)
+}
+
+// TestHint403 checks the next step offered after a 403, which depends on the bucket
+// and on whether the requests were signed.
+func TestHint403(t *testing.T) {
+	tests := []struct {
+		name string
+		spec string
+		keys bool
+		want string
+	}{
+		{"public bucket, anonymous", "s3", false, "the public release buckets answer 403 for keys that do not exist"},
+		{"public bucket, signed", "s3", true, "unset AWS_PROFILE and AWS_ACCESS_KEY_ID to read the public bucket anonymously"},
+		{"mirror, anonymous", "s3://mirror/p", false, "no AWS credentials were found"},
+		{"mirror, signed", "s3://mirror/p", true, "allow s3:GetObject on s3://mirror/p/*"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newFakeBucket()
+			srv := startBucket(t, b)
+			awsTestEnv(t, srv.URL)
+			if tt.keys {
+				t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+			}
+			src, err := NewSource(testCtx(t), tt.spec, fastSource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"amazon-ssm-us-east-1/latest/VERSION", "mirror/p/latest/VERSION"} {
+				b.addFault(p, statusFault(http.StatusForbidden, "AccessDenied"))
+			}
+			_, err = FetchSmall(testCtx(t), src, "latest/VERSION", 64)
+			checkErr(t, err, fail.Download, "access denied: ")
+			if h := fail.HintOf(err); !strings.Contains(h, tt.want) {
+				t.Errorf("got hint %q, want it to contain %q", h, tt.want)
+			}
+		})
+	}
 }

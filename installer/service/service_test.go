@@ -163,6 +163,16 @@ func TestParseSystemctlShow(t *testing.T) {
 			want: State{Active: Inactive},
 		},
 		{
+			name: "crashed, waiting for the next restart",
+			out:  "MainPID=0\nActiveState=activating\nSubState=auto-restart\nActiveEnterTimestamp=n/a\nUnitFileState=enabled\n",
+			want: State{Active: Failed, Enabled: true},
+		},
+		{
+			name: "starting",
+			out:  "MainPID=0\nActiveState=activating\nSubState=start\nActiveEnterTimestamp=n/a\nUnitFileState=enabled\n",
+			want: State{Active: Activating, Enabled: true},
+		},
+		{
 			name: "restarting after a crash",
 			out:  "MainPID=0\nActiveState=activating\nActiveEnterTimestamp=n/a\nUnitFileState=enabled\n",
 			want: State{Active: Activating, Enabled: true},
@@ -208,7 +218,7 @@ func TestSystemdState(t *testing.T) {
 		{
 			name: "deb unit",
 			call: runtest.Call{
-				Line:   "systemctl show amazon-ssm-agent -p ActiveState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
+				Line:   "systemctl show amazon-ssm-agent -p ActiveState -p SubState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
 				Stdout: "ActiveState=active\nUnitFileState=enabled\nMainPID=42\nActiveEnterTimestamp=Fri 2026-11-27 15:00:00 UTC\n",
 			},
 			want: State{Active: Active, Enabled: true, MainPID: 42, Since: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)},
@@ -217,7 +227,7 @@ func TestSystemdState(t *testing.T) {
 			name: "snap unit",
 			snap: true,
 			call: runtest.Call{
-				Line:   "systemctl show snap.amazon-ssm-agent.amazon-ssm-agent -p ActiveState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
+				Line:   "systemctl show snap.amazon-ssm-agent.amazon-ssm-agent -p ActiveState -p SubState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
 				Stdout: "ActiveState=inactive\nUnitFileState=disabled\nMainPID=0\nActiveEnterTimestamp=\n",
 			},
 			want: State{Active: Inactive},
@@ -225,7 +235,7 @@ func TestSystemdState(t *testing.T) {
 		{
 			name: "no systemd",
 			call: runtest.Call{
-				Line:     "systemctl show amazon-ssm-agent -p ActiveState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
+				Line:     "systemctl show amazon-ssm-agent -p ActiveState -p SubState -p UnitFileState -p MainPID -p ActiveEnterTimestamp",
 				Stderr:   "System has not been booted with systemd as init system (PID 1). Can't operate.",
 				ExitCode: 1,
 			},

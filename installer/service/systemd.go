@@ -46,10 +46,10 @@ func (m *systemd) RestartCmds() []run.Cmd { return []run.Cmd{systemctl("restart"
 
 func (m *systemd) DaemonReloadCmds() []run.Cmd { return []run.Cmd{systemctl("daemon-reload")} }
 
-// State asks systemctl for all four properties in one call. LC_ALL=C keeps the
+// State asks systemctl for all five properties in one call. LC_ALL=C keeps the
 // timestamp's weekday in English on systemd versions that format it with strftime.
 func (m *systemd) State(ctx context.Context) (State, error) {
-	c := systemctl("show", m.unit, "-p", "ActiveState", "-p", "UnitFileState", "-p", "MainPID", "-p", "ActiveEnterTimestamp")
+	c := systemctl("show", m.unit, "-p", "ActiveState", "-p", "SubState", "-p", "UnitFileState", "-p", "MainPID", "-p", "ActiveEnterTimestamp")
 	c.Env = []string{"LC_ALL=C"}
 	out, err := m.r.Run(ctx, c)
 	if err != nil {
@@ -68,8 +68,12 @@ func (m *systemd) State(ctx context.Context) (State, error) {
 // ActiveState maps to State.Active: "reloading" is still active, "deactivating" is on
 // its way to inactive, anything else (maintenance, refreshing) is Unknown. The unit
 // counts as enabled when UnitFileState is enabled, enabled-runtime or alias.
+// "activating" with SubState "auto-restart" means the main process died and systemd
+// waits RestartSec (90 s for the agent) before the next try: that is Failed, so a
+// health check does not wait out the restart delay of a crashing agent.
 func parseSystemctlShow(out string) (State, error) {
 	s := State{Active: Unknown}
+	autoRestart := false
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -92,6 +96,8 @@ func parseSystemctlShow(out string) (State, error) {
 			case "activating":
 				s.Active = Activating
 			}
+		case "SubState":
+			autoRestart = v == "auto-restart"
 		case "UnitFileState":
 			s.Enabled = v == "enabled" || v == "enabled-runtime" || v == "alias"
 		case "MainPID":
@@ -107,6 +113,9 @@ func parseSystemctlShow(out string) (State, error) {
 			}
 			s.Since = t
 		}
+	}
+	if autoRestart && s.Active == Activating {
+		s.Active = Failed
 	}
 	return s, sc.Err()
 }
