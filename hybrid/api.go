@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"log/slog"
 	"net"
 	"regexp"
@@ -51,7 +52,8 @@ func newClient(ctx context.Context, region string) (*ssm.Client, error) {
 	if err := release.ValidateRegion(region); err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	// The SDK logs nothing on its own: ssm-setup reports errors itself.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithLogger(awslog.New(nil)))
 	if err != nil {
 		return nil, fail.WithHint(fail.Usagef("load AWS configuration: %w", err), "check AWS_PROFILE, AWS_CONFIG_FILE and ~/.aws/config")
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"io"
 	"log/slog"
 	"strings"
@@ -39,6 +40,9 @@ func DetectEC2(ctx context.Context, logger *slog.Logger) (*EC2Instance, error) {
 	client := imds.New(imds.Options{
 		// One quick try each: a non-EC2 machine must not wait for retries.
 		Retryer: aws.NopRetryer{},
+		// IMDSv2 only: a token is required, no silent fallback to IMDSv1.
+		EnableFallback: aws.FalseTernary,
+		Logger:         awslog.New(logger),
 	})
 	doc, err := client.GetInstanceIdentityDocument(ctx, &imds.GetInstanceIdentityDocumentInput{})
 	if err != nil {

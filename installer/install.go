@@ -74,7 +74,10 @@ type Result struct {
 	SignerFingerprint string `json:"signer_fingerprint"`
 	DryRun            bool   `json:"dry_run,omitempty"`
 	Plan              []Step `json:"plan,omitempty"`
-	RolledBack        bool   `json:"rolled_back,omitempty"`
+	// Warnings are, for a dry run, the problems a real run would stop at (no init
+	// system, a source that cannot be reached now).
+	Warnings   []string `json:"warnings,omitempty"`
+	RolledBack bool     `json:"rolled_back,omitempty"`
 }
 
 // Step is one step of an install plan, printed by --dry-run.
@@ -92,6 +95,8 @@ type installer struct {
 	svc    service.Manager // nil in image roots and with --no-start
 	format string
 	src    release.Source // opened by source()
+	// warnings collects, in a dry run, what a real run would stop at.
+	warnings []string
 }
 
 // source opens the release source once.
@@ -146,14 +151,20 @@ func (in *installer) preflight() error {
 	}
 	in.pm = pm
 	if in.o.Root.IsHost() && !in.o.NoStart {
-		if p.InitSystem == "none" || p.InitSystem == "" {
-			return fail.WithHint(fail.New(fail.Unsupported, "no init system found to run the agent service"), "pass --no-start to install without starting the agent")
+		switch p.InitSystem {
+		case "none", "":
+			err := fail.WithHint(fail.New(fail.Unsupported, "no init system found to run the agent service"), "pass --no-start to install without starting the agent")
+			if !in.o.DryRun {
+				return err
+			}
+			in.warnings = append(in.warnings, err.Error()+": a real run stops here (exit 3); pass --no-start")
+		default:
+			svc, err := service.New(p.InitSystem, format == "snap", in.o.Runner)
+			if err != nil {
+				return err
+			}
+			in.svc = svc
 		}
-		svc, err := service.New(p.InitSystem, format == "snap", in.o.Runner)
-		if err != nil {
-			return err
-		}
-		in.svc = svc
 	}
 	if err := checkFreeSpace(in.o.Root, 200<<20); err != nil {
 		return err
@@ -245,6 +256,15 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		res.Source = o.PackageFile
 	} else if in.format != "snap" {
 		target, err = in.resolve(ctx, before)
+		if err != nil && o.DryRun && fail.KindOf(err) == fail.Download {
+			// A dry run still shows the plan when the source cannot be reached now.
+			in.warnings = append(in.warnings, fmt.Sprintf("cannot resolve version %q now: %v; a real run stops here (exit 5)", o.VersionSpec, err))
+			res.Warnings = in.warnings
+			res.Action = "unknown"
+			res.VersionAfter = o.VersionSpec
+			res.Plan = in.unresolvedPlan()
+			return res, nil
+		}
 		if err != nil {
 			return res, err
 		}
@@ -299,6 +319,7 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 	if o.DryRun {
 		res.Changed = false
 		res.Service = in.serviceState(ctx)
+		res.Warnings = in.warnings
 		return res, nil
 	}
 	res.Plan = nil
@@ -578,4 +599,29 @@ func (in *installer) fetchPlan(ctx context.Context, version string) []Step {
 		{Action: "download", Detail: src.URL(key)},
 		{Action: "verify", Detail: "OpenPGP signature " + src.URL(key+".sig") + " and SHA-256"},
 	}
+}
+
+// unresolvedPlan is the dry-run plan when the version could not be resolved: the steps
+// a real run would take, with the version still open.
+func (in *installer) unresolvedPlan() []Step {
+	spec := in.o.VersionSpec
+	if spec == "" {
+		spec = "latest"
+	}
+	steps := []Step{
+		{Action: "resolve", Detail: "version " + spec + " from the release source"},
+		{Action: "download", Detail: "the " + in.o.Platform.PlatformFolder + " package of that version and its .sig"},
+		{Action: "verify", Detail: "OpenPGP signature and SHA-256"},
+	}
+	file, _ := release.FileName(in.o.Platform.PlatformFolder)
+	for _, c := range in.installCmds(in.o.Cache.Path("VERSION", in.o.Platform.PlatformFolder, file), ActionInstalled) {
+		steps = append(steps, Step{Action: "run", Command: c.String()})
+	}
+	if in.svc != nil {
+		for _, c := range in.svc.EnableStartCmds() {
+			steps = append(steps, Step{Action: "run", Command: c.String()})
+		}
+		steps = append(steps, Step{Action: "check health", Detail: "the service is active and the agent stays up"})
+	}
+	return append(steps, Step{Action: "record", Detail: in.o.Root.Path(state.Path)})
 }

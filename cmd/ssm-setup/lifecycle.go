@@ -220,6 +220,9 @@ func proxySummary(r proxy.Result) string {
 func printInstall(t *textPrinter, r installer.Result) {
 	if r.DryRun {
 		t.Linef("plan (dry run, nothing changed): %s %s -> %s with %s", r.Action, orNone(r.VersionBefore), r.VersionAfter, r.PackageManager)
+		for _, w := range r.Warnings {
+			t.Linef("  warning: %s", w)
+		}
 		for i, s := range r.Plan {
 			line := s.Action
 			if s.Detail != "" {

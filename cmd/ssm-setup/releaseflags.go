@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -48,7 +49,7 @@ func needsRegion(spec string) bool {
 func (f *Factory) resolveRegion(ctx context.Context, flag string) (string, error) {
 	profile := func(ctx context.Context) string {
 		// The shared config files only: instance metadata is asked last, below.
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(awslog.New(f.Logger())))
 		if err != nil {
 			return ""
 		}

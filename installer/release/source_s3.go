@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"io"
 	"log/slog"
 	"net"
@@ -54,7 +55,7 @@ func newS3Source(ctx context.Context, bucket, prefix string, public bool, o Sour
 		return nil, err
 	}
 	log := orDiscard(o.Logger)
-	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region)}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region), config.WithLogger(awslog.New(log))}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
 	} else {
