@@ -26,7 +26,7 @@ const (
 	newID          = "mi-0abcdef0123456789"
 	registerLine   = "/usr/bin/amazon-ssm-agent -register -y -code '***' -id " + testActivation + " -region us-east-1"
 	stopLine       = "systemctl stop amazon-ssm-agent"
-	startLine      = "systemctl enable --now amazon-ssm-agent"
+	startLine      = "systemctl enable --now --no-block amazon-ssm-agent"
 )
 
 // writeRegistration writes a complete registration, as the agent leaves one.

@@ -37,8 +37,8 @@ const (
 
 // WaitHealthy polls m until the service is active and the same main pid has been seen
 // for o.Stable. A pid change means the service restarted and starts the clock again. A
-// Failed state ends the wait at once; so does o.Timeout, reporting the last state and
-// the number of restarts seen. Both are fail.Unhealthy errors. A cancelled ctx ends the
+// Failed state ends the wait (after a grace of up to 1 s, see below); so does o.Timeout,
+// reporting the last state and the number of restarts seen. Both are fail.Unhealthy errors. A cancelled ctx ends the
 // wait with ctx's error.
 func WaitHealthy(ctx context.Context, m Manager, o HealthOptions) error {
 	if o.Stable <= 0 {
@@ -56,6 +56,10 @@ func WaitHealthy(ctx context.Context, m Manager, o HealthOptions) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	// A start is asked without waiting for it (systemctl --no-block), so the first polls
+	// can still show the failed state of an earlier run: Failed counts after a grace.
+	start := time.Now()
+	grace := min(time.Second, o.Timeout/4)
 
 	var (
 		last        = State{Active: Unknown}
@@ -88,6 +92,9 @@ func WaitHealthy(ctx context.Context, m Manager, o HealthOptions) error {
 			}
 			switch s.Active {
 			case Failed:
+				if time.Since(start) < grace {
+					break
+				}
 				return unhealthy(m, fmt.Errorf("service %s failed%s", m.Unit(), restartNote(restarts)))
 			case Active:
 				now := time.Now()

@@ -39,7 +39,7 @@ func TestCmds(t *testing.T) {
 	}{
 		{
 			name: "systemd", init: Systemd, wantUnit: "amazon-ssm-agent",
-			wantEnable:  []string{"systemctl enable --now amazon-ssm-agent"},
+			wantEnable:  []string{"systemctl enable --now --no-block amazon-ssm-agent"},
 			wantStop:    []string{"systemctl stop amazon-ssm-agent"},
 			wantDisable: []string{"systemctl disable --now amazon-ssm-agent"},
 			wantRestart: []string{"systemctl restart amazon-ssm-agent"},

@@ -30,7 +30,10 @@ func (m *systemd) EnableStartCmds() []run.Cmd {
 	if m.snap {
 		return []run.Cmd{{Name: "snap", Args: []string{"start", "--enable", Name}}}
 	}
-	return []run.Cmd{systemctl("enable", "--now", m.unit)}
+	// --no-block: a unit whose process crashed waits RestartSec (90 s for the agent) in
+	// "auto-restart" before it starts again, and a blocking start would wait that out.
+	// WaitHealthy does the waiting, with its own bounds, and sees the crash at once.
+	return []run.Cmd{systemctl("enable", "--now", "--no-block", m.unit)}
 }
 
 func (m *systemd) StopCmds() []run.Cmd { return []run.Cmd{systemctl("stop", m.unit)} }
