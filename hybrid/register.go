@@ -36,6 +36,11 @@ type RegisterOptions struct {
 	EC2 *EC2Instance
 	// AgentBinary is the agent program; empty means AgentBinary (see AgentBinaryFor).
 	AgentBinary string
+	// Env holds extra NAME=value entries for the agent's -register run: the proxy
+	// settings of the agent's service, without which registering cannot reach AWS on a
+	// network that needs the proxy. Values holding user info (proxy passwords) are
+	// masked in errors like the code.
+	Env []string
 	// Service manages the agent's service; nil means no service is stopped or started
 	// (an image root where nothing runs).
 	Service service.Manager
@@ -93,12 +98,20 @@ func (o *RegisterOptions) validate() error {
 	return nil
 }
 
-// registerCmd is the agent's registration command; the code is a secret of the command.
+// registerCmd is the agent's registration command. The code is its first secret; proxy
+// URLs with user info in Env are secrets too.
 func (o *RegisterOptions) registerCmd() run.Cmd {
+	secrets := []string{o.Code}
+	for _, kv := range o.Env {
+		if _, v, _ := strings.Cut(kv, "="); strings.Contains(v, "@") {
+			secrets = append(secrets, v)
+		}
+	}
 	return run.Cmd{
 		Name:    o.AgentBinary,
 		Args:    []string{"-register", "-y", "-code", o.Code, "-id", o.ActivationID, "-region", o.Region},
-		Secrets: []string{o.Code},
+		Env:     o.Env,
+		Secrets: secrets,
 	}
 }
 
@@ -330,15 +343,17 @@ func reasons(region string) []reason {
 
 // registrationFailure turns a failed "amazon-ssm-agent -register" into a
 // fail.Registration error with AWS's reason in plain words. The code never appears in it.
+// Only the command's error is masked, not ssm-setup's own words: a code that happens to
+// be a word of them ("expired") must not garble the reason.
 func registrationFailure(region string, cmd run.Cmd, out run.Output, err error) error {
 	text := strings.ToLower(string(out.Stdout) + "\n" + string(out.Stderr) + "\n" + err.Error())
 	for _, r := range reasons(region) {
 		for _, m := range r.markers {
 			if strings.Contains(text, m) {
-				return fail.WithHint(mask(fail.New(fail.Registration, "registration failed: %s: %w", r.words, err), cmd.Secrets[0]), r.hint)
+				return fail.WithHint(fail.New(fail.Registration, "registration failed: %s: %w", r.words, mask(err, cmd.Secrets[0])), r.hint)
 			}
 		}
 	}
-	return fail.WithHint(mask(fail.New(fail.Registration, "registration failed: %w", err), cmd.Secrets[0]),
+	return fail.WithHint(fail.New(fail.Registration, "registration failed: %w", mask(err, cmd.Secrets[0])),
 		"see the agent's log /var/log/amazon/ssm/amazon-ssm-agent.log; the old registration was restored")
 }

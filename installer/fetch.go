@@ -101,6 +101,7 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 		Sinks:    []io.Writer{verifier},
 		Progress: o.Progress,
 		Logger:   logger,
+		NoDigest: true, // the verifier computes the SHA-256 in the same pass
 	})
 	if err != nil {
 		return Package{}, err

@@ -11,6 +11,9 @@ import (
 
 // TestMain registers the real entry point as the program "ssm-setup" for the scripts.
 func TestMain(m *testing.M) {
+	// No test of this package may reach real instance metadata: EC2 detection is
+	// tested with httptest stand-ins through AWS_EC2_METADATA_SERVICE_ENDPOINT.
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	testscript.Main(m, map[string]func(){
 		// A failing run ends its stderr with "[exit code N]" so scripts can assert the
 		// exact documented exit code (testscript itself only tells zero from non-zero).

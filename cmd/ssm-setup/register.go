@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ssm-setup/ssm-setup/hybrid"
+	"github.com/ssm-setup/ssm-setup/installer/proxy"
 	"github.com/ssm-setup/ssm-setup/installer/service"
 	"github.com/ssm-setup/ssm-setup/internal/fail"
 )
@@ -174,11 +175,15 @@ func registerAfterInstall(ctx context.Context, f *Factory, o RegisterFlags) (reg
 			"register when the image has booted, e.g. from cloud-init or first-boot scripts")
 	}
 	binary, svc := f.agentService(ctx)
+	var env []string
+	if !o.DryRun {
+		env = f.agentProxyEnv(ctx)
+	}
 	res, err := hybrid.Register(ctx, hybrid.RegisterOptions{
 		Root: f.Root(), Runner: f.Runner, Logger: f.Logger(),
 		ActivationID: o.ActivationID, Code: code, Region: region,
 		Force: o.Force, AllowOnEC2: o.AllowOnEC2, EC2: f.EC2(ctx),
-		AgentBinary: binary, Service: svc, Now: f.Now, DryRun: o.DryRun,
+		AgentBinary: binary, Service: svc, Env: env, Now: f.Now, DryRun: o.DryRun,
 	})
 	out := registerOutput{RegisterResult: res}
 	if err != nil {
@@ -194,6 +199,23 @@ func registerAfterInstall(ctx context.Context, f *Factory, o RegisterFlags) (reg
 		}
 	}
 	return out, nil
+}
+
+// agentProxyEnv is the proxy settings ssm-setup wrote for the agent's service, as
+// environment entries for the agent's -register run: that run calls AWS outside the
+// service, and without the proxy it fails on networks that only let the proxy out. On
+// an error it warns and returns none.
+func (f *Factory) agentProxyEnv(ctx context.Context) []string {
+	po, err := proxyOptions(ctx, f)
+	if err != nil {
+		return nil
+	}
+	env, err := proxy.Environ(po)
+	if err != nil {
+		f.Logger().Warn("the agent registers without the proxy settings: they cannot be read", "error", err)
+		return nil
+	}
+	return env
 }
 
 // agentService finds the agent binary and its service manager on the root. It asks the

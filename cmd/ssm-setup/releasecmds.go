@@ -16,6 +16,7 @@ import (
 	"github.com/ssm-setup/ssm-setup/installer"
 	"github.com/ssm-setup/ssm-setup/installer/fsutil"
 	"github.com/ssm-setup/ssm-setup/installer/release"
+	"github.com/ssm-setup/ssm-setup/installer/verify"
 	"github.com/ssm-setup/ssm-setup/internal/fail"
 )
 
@@ -201,7 +202,7 @@ func newDownloadCmd(f *Factory) *cobra.Command {
 		Short: "Download and verify agent packages into a mirror directory",
 		Long: `Download agent packages, verify their OpenPGP signatures and SHA-256 digests, and
 keep them in DIR with the bucket's layout (DIR/VERSION/FOLDER/FILE and FILE.sig, and
-DIR/latest/VERSION when latest was asked), plus DIR/` + LockFileName + `, which records
+DIR/latest/VERSION or DIR/stable/VERSION when latest or stable was asked), plus DIR/` + LockFileName + `, which records
 for each file its version, folder, size, SHA-256, signer, signature time and source URL.
 
 DIR then serves as --source DIR on an air-gapped machine. A file that fails
@@ -263,13 +264,22 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 		return fail.Usagef("invalid --dest %q: %w", opts.Dest, err)
 	}
 	res := downloadResult{Dest: dest, Source: src.String(), Files: []lockEntry{}, LockFile: filepath.Join(dest, LockFileName)}
-	latestSeen := ""
+	// latest and stable are recorded as latest/VERSION and stable/VERSION, so the mirror
+	// answers --version latest and --version stable as the bucket did.
+	pointer := strings.ToLower(strings.TrimSpace(opts.Version))
+	if pointer == "" {
+		pointer = "latest"
+	}
+	pointerSeen := ""
 	for _, t := range targets {
-		resolved, err := release.Resolve(ctx, src, opts.Version, t.folder, t.ceiling)
-		if err != nil {
-			return err
+		v, ok := storedExactVersion(opts.Version, t.folder, t.ceiling, dest, kr, f.Now())
+		if !ok {
+			resolved, err := release.Resolve(ctx, src, opts.Version, t.folder, t.ceiling)
+			if err != nil {
+				return err
+			}
+			v = resolved.Version.String()
 		}
-		v := resolved.Version.String()
 		pkg, err := installer.Fetch(ctx, installer.FetchOptions{
 			Source: src, Version: v, Folder: t.folder, Keyring: kr,
 			Store: release.Cache{Dir: dest}, Progress: f.progress(t.folder + "/" + v),
@@ -280,13 +290,13 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 		}
 		f.Logger().Info("verified", "file", pkg.Path, "signer", pkg.SignerFingerprint)
 		res.Files = append(res.Files, lockEntry{Version: v, Folder: t.folder, File: pkg.File, Size: pkg.Size, SHA256: pkg.SHA256, SignerFingerprint: pkg.SignerFingerprint, SignedAt: pkg.SignedAt.UTC(), SourceURL: pkg.URL})
-		if opts.Version == "latest" && (latestSeen == "" || versionLess(latestSeen, v)) {
-			latestSeen = v
+		if (pointer == "latest" || pointer == "stable") && (pointerSeen == "" || versionLess(pointerSeen, v)) {
+			pointerSeen = v
 		}
 	}
-	if latestSeen != "" {
-		if _, err := fsutil.WriteFileAtomic(filepath.Join(dest, "latest", "VERSION"), []byte(latestSeen+"\n"), 0o644); err != nil {
-			return fmt.Errorf("write latest/VERSION: %w", err)
+	if pointerSeen != "" {
+		if _, err := fsutil.WriteFileAtomic(filepath.Join(dest, pointer, "VERSION"), []byte(pointerSeen+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write %s/VERSION: %w", pointer, err)
 		}
 	}
 	if err := mergeLockFile(res.LockFile, res.Files); err != nil {
@@ -298,6 +308,32 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 		}
 		t.Linef("mirror ready in %s (use --source %s)", res.Dest, res.Dest)
 	})
+}
+
+// storedExactVersion reports whether spec is an exact version (a.b.c.d) whose package
+// for folder already sits in dest and verifies; the version is then used without
+// asking the source (Resolve would request the package just to see that it exists),
+// so a re-run over a finished mirror makes no package requests at all.
+func storedExactVersion(spec, folder, ceiling, dest string, kr *verify.Keyring, now time.Time) (string, bool) {
+	v, err := release.ParseVersion(strings.TrimSpace(spec))
+	if err != nil {
+		return "", false
+	}
+	if ceiling != "" {
+		// Above the ceiling Resolve refuses the version; let it say so.
+		if c, err := release.ParseVersion(ceiling); err != nil || v.Compare(c) > 0 {
+			return "", false
+		}
+	}
+	file, err := release.FileName(folder)
+	if err != nil {
+		return "", false
+	}
+	p := release.Cache{Dir: dest}.Path(v.String(), folder, file)
+	if _, err := verify.VerifyFile(p, p+".sig", kr, now); err != nil {
+		return "", false
+	}
+	return v.String(), true
 }
 
 func versionLess(a, b string) bool {

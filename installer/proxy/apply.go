@@ -518,6 +518,24 @@ func read(o Options) (Settings, []string, error) {
 	return Settings{}, nil, nil
 }
 
+// Environ returns ssm-setup's proxy settings for the agent's service as NAME=value
+// entries (the same lower- and upper-case variables the service gets), nil when there
+// are none or the init system has no settings from ssm-setup. Commands that reach AWS
+// on the agent's behalf outside its service, like the agent's own -register run, need
+// them on a network that only lets the proxy out. The values can hold a password: put
+// them only into a command's environment, never on its command line or into output.
+func Environ(o Options) ([]string, error) {
+	s, _, err := read(o)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range s.env() {
+		out = append(out, v.name+"="+v.value)
+	}
+	return out, nil
+}
+
 // Show reads ssm-setup's proxy settings back, masked. With o.Restart set (the host root)
 // it also looks at the running agent's process to tell whether they are in effect; when
 // it cannot tell, InEffect is nil. It changes nothing and needs root only when the

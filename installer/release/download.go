@@ -81,6 +81,10 @@ type DownloadOptions struct {
 	StallTimeout time.Duration
 	// Logger receives records of retries; nil discards them.
 	Logger *slog.Logger
+	// NoDigest skips Download's own SHA-256 when a sink hashes the bytes already (the
+	// signature verifier does): hashing 30 MB twice costs more than the transfer on a
+	// fast link. DownloadResult.SHA256 is then empty.
+	NoDigest bool
 }
 
 // DownloadResult describes a downloaded file.
@@ -116,7 +120,13 @@ var (
 func Download(ctx context.Context, src Source, key, destPath string, o DownloadOptions) (DownloadResult, error) {
 	d := &download{
 		src: src, key: key, url: src.URL(key), opts: o, log: orDiscard(o.Logger),
-		hash: sha256.New(), size: -1, buf: make([]byte, copyBufferSize),
+		size: -1,
+	}
+	if !o.NoDigest {
+		d.hash = sha256.New()
+	}
+	for i := range d.bufs {
+		d.bufs[i] = make([]byte, copyBufferSize)
 	}
 	retries := o.Retries
 	if retries == 0 {
@@ -174,9 +184,8 @@ func Download(ctx context.Context, src Source, key, destPath string, o DownloadO
 		}
 	}
 
-	if err := f.Sync(); err != nil {
-		return DownloadResult{}, fail.Wrap(fail.Download, fmt.Errorf("download %s: write %s: %w", d.url, f.Name(), err))
-	}
+	// No fsync: a package in the cache or a mirror is verified again at every use, and
+	// a copy torn by a crash fails that check and is fetched again.
 	if err := f.Close(); err != nil {
 		return DownloadResult{}, fail.Wrap(fail.Download, fmt.Errorf("download %s: write %s: %w", d.url, f.Name(), err))
 	}
@@ -187,7 +196,11 @@ func Download(ctx context.Context, src Source, key, destPath string, o DownloadO
 		return DownloadResult{}, fail.Wrap(fail.Download, fmt.Errorf("download %s: %w", d.url, err))
 	}
 	done = true
-	return DownloadResult{Path: destPath, Size: d.written, SHA256: hex.EncodeToString(d.hash.Sum(nil)), URL: d.url}, nil
+	res := DownloadResult{Path: destPath, Size: d.written, URL: d.url}
+	if d.hash != nil {
+		res.SHA256 = hex.EncodeToString(d.hash.Sum(nil))
+	}
+	return res, nil
 }
 
 // download is the state of one Download across its tries.
@@ -199,9 +212,9 @@ type download struct {
 	stall    time.Duration
 
 	file     *os.File
-	hash     hash.Hash
+	hash     hash.Hash // nil with NoDigest
 	out      io.Writer // file, hash, sinks, progress
-	buf      []byte
+	bufs     [pipeDepth][]byte
 	opened   bool  // the first Open succeeded: size and out are set
 	size     int64 // total size, -1 when unknown
 	written  int64 // bytes written to out
@@ -226,7 +239,10 @@ func (d *download) once(ctx context.Context) error {
 	defer body.Close()
 	if !d.opened {
 		d.opened, d.size = true, size
-		ws := []io.Writer{&errWriter{w: d.file, d: d}, d.hash}
+		ws := []io.Writer{&errWriter{w: d.file, d: d}}
+		if d.hash != nil {
+			ws = append(ws, d.hash)
+		}
 		for _, s := range d.opts.Sinks {
 			ws = append(ws, &errWriter{w: s, d: d})
 		}
@@ -246,7 +262,7 @@ func (d *download) once(ctx context.Context) error {
 	if d.size >= 0 {
 		src = io.LimitReader(r, d.size-d.written+1) // one extra byte shows an overlong body
 	}
-	n, err := io.CopyBuffer(d.out, src, d.buf)
+	n, err := pipeCopy(d.out, src, d.bufs[:])
 	d.written += n
 	switch {
 	case d.writeErr != nil:
@@ -263,6 +279,70 @@ func (d *download) once(ctx context.Context) error {
 		return fmt.Errorf("the body ended at byte %d of %d: %w", d.written, d.size, io.ErrUnexpectedEOF)
 	}
 	return nil // size unknown: the end of the body is the end of the object
+}
+
+// pipeDepth is how many buffers pipeCopy keeps in flight.
+const pipeDepth = 4
+
+// pipeCopy copies src to dst like io.Copy, but reads the next chunk in a goroutine while
+// dst (the file, the hashes, the sinks) takes the previous one, so receiving and
+// hashing overlap on two cores. It returns the bytes written to dst and the first error
+// (io.EOF is not an error). On a write error it returns at once; the reading goroutine
+// ends when the caller closes the body.
+func pipeCopy(dst io.Writer, src io.Reader, bufs [][]byte) (int64, error) {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	full := make(chan chunk, len(bufs))
+	free := make(chan []byte, len(bufs))
+	for _, b := range bufs {
+		free <- b
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(full)
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			n, err := src.Read(b)
+			if n == 0 && err == nil {
+				free <- b
+				continue
+			}
+			select {
+			case full <- chunk{b[:n], err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var written int64
+	for c := range full {
+		if len(c.b) > 0 {
+			n, err := dst.Write(c.b)
+			written += int64(n)
+			if err != nil {
+				return written, err
+			}
+		}
+		free <- c.b[:cap(c.b)]
+		if c.err == io.EOF {
+			return written, nil
+		}
+		if c.err != nil {
+			return written, c.err
+		}
+	}
+	return written, nil
 }
 
 // errWriter records the first write error of the file or a sink, which ends the
