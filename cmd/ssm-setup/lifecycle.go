@@ -159,6 +159,8 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 	if err != nil {
 		return err
 	}
+	// ssm-setup's own downloads take the agent's proxy too (they face the same network).
+	opts.Release.Proxy, opts.Release.NoProxy = opts.Proxy, opts.NoProxy
 	io := installer.Options{
 		Root: f.Root(), Runner: f.Runner, Logger: f.Logger(), Platform: p, Now: f.Now,
 		VersionSpec: opts.Version, PackageFile: opts.Package, SignatureFile: opts.Signature,

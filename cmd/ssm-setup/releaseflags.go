@@ -1,8 +1,15 @@
 package main
 
 import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/net/http/httpproxy"
+
 	"context"
 	"fmt"
+	"github.com/ssm-setup/ssm-setup/installer/proxy"
 	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"io"
 	"log/slog"
@@ -24,6 +31,10 @@ type ReleaseFlags struct {
 	Source      string
 	TrustedKeys []string
 	CacheDir    string
+	// Proxy and NoProxy route ssm-setup's own downloads (install --proxy); empty means
+	// the standard environment variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+	Proxy   string
+	NoProxy string
 }
 
 func (r *ReleaseFlags) addSource(fs *pflag.FlagSet) {
@@ -79,8 +90,24 @@ func (f *Factory) source(ctx context.Context, r *ReleaseFlags) (release.Source, 
 			return nil, "", err
 		}
 	}
-	src, err := release.NewSource(ctx, r.Source, release.SourceOptions{Region: region, Logger: f.Logger()})
+	so := release.SourceOptions{Region: region, Logger: f.Logger()}
+	if r.Proxy != "" {
+		so.HTTPClient = proxiedClient(r.Proxy, r.NoProxy)
+	}
+	src, err := release.NewSource(ctx, r.Source, so)
 	return src, region, err
+}
+
+// proxiedClient is an HTTP client whose requests go through proxyURL (already
+// validated), except to the hosts in noProxy, the instance metadata addresses and
+// loopback.
+func proxiedClient(proxyURL, noProxy string) *http.Client {
+	cfg := httpproxy.Config{HTTPProxy: proxyURL, HTTPSProxy: proxyURL, NoProxy: proxy.MergeNoProxy(noProxy)}
+	proxyFor := cfg.ProxyFunc()
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL) }
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{Transport: t}
 }
 
 // keyring is AWS's embedded keys plus --trusted-key files and SSM_SETUP_TRUSTED_KEYS.
