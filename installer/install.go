@@ -293,6 +293,8 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 	if o.PackageFile == "" && in.format != "snap" {
 		if o.DryRun {
 			res.Plan = append(res.Plan, in.fetchPlan(ctx, target)...)
+			// The plan's commands name the file a real run installs: its place in the cache.
+			pkg.Path = in.cachePath(target)
 		} else {
 			pkg, err = in.fetch(ctx, target, o.Progress)
 			if err != nil {
@@ -339,12 +341,13 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		healthErr := in.startAndCheck(ctx)
 		if healthErr != nil {
 			if action == ActionUpgraded && before != "" {
-				if rbErr := in.rollback(ctx, before); rbErr != nil {
+				if rbPkg, rbErr := in.rollback(ctx, before); rbErr != nil {
 					healthErr = errors.Join(healthErr, fmt.Errorf("roll back to %s failed: %w", before, rbErr))
 				} else {
 					res.RolledBack = true
 					res.VersionAfter = before
-					in.record(st, res, Package{Version: before})
+					res.SHA256, res.SignerFingerprint = rbPkg.SHA256, rbPkg.SignerFingerprint
+					in.record(st, res, rbPkg)
 					st.Record(o.Now(), "rollback", fmt.Sprintf("%s was unhealthy; rolled back to %s", target, before))
 					healthErr = fail.WithHint(fail.New(fail.Unhealthy, "agent %s was not healthy after the upgrade; rolled back to %s: %w", target, before, healthErr), "see the agent log in /var/log/amazon/ssm/")
 				}
@@ -463,16 +466,17 @@ func (in *installer) startAndCheck(ctx context.Context) error {
 }
 
 // rollback reinstalls the previous version from the cache (or the source) and starts it.
-func (in *installer) rollback(ctx context.Context, version string) error {
+// It returns the package it reinstalled, for the record.
+func (in *installer) rollback(ctx context.Context, version string) (Package, error) {
 	in.log.Warn("rolling back", "version", version)
 	pkg, err := in.fetch(ctx, version, nil)
 	if err != nil {
-		return err
+		return Package{}, err
 	}
 	if err := in.runAll(ctx, in.pm.InstallCmds(pkg.Path, pkgmgr.InstallOptions{Downgrade: true})); err != nil {
-		return err
+		return Package{}, err
 	}
-	return in.startAndCheck(ctx)
+	return pkg, in.startAndCheck(ctx)
 }
 
 func (in *installer) serviceState(ctx context.Context) string {
@@ -564,6 +568,12 @@ func (in *installer) cached(version string) bool {
 	}
 	p := in.o.Cache.Path(version, in.o.Platform.PlatformFolder, file)
 	return fileExists(p) && fileExists(p+".sig")
+}
+
+// cachePath is where the cache keeps the package of version for the platform.
+func (in *installer) cachePath(version string) string {
+	file, _ := release.FileName(in.o.Platform.PlatformFolder)
+	return in.o.Cache.Path(version, in.o.Platform.PlatformFolder, file)
 }
 
 // fetch returns the verified package of version: from the cache (verified again, no

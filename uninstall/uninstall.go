@@ -137,7 +137,7 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	if p.Installed {
 		for _, c := range pm.RemoveCmds(o.Purge) {
-			p.addCmd("remove the package", c, false)
+			p.addCmd(removePackage, c, false)
 		}
 	}
 	for _, f := range st.Files {
@@ -156,6 +156,9 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	p.LeftInPlace = leftovers(o.Root)
 	return p, nil
 }
+
+// removePackage is the Action of the steps that remove the agent package.
+const removePackage = "remove the package"
 
 func (p *Plan) addCmd(action string, c run.Cmd, optional bool) {
 	cc := c
@@ -184,6 +187,7 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 	res := Result{VersionRemoved: p.Version, PackageManager: p.PackageManager, LeftInPlace: p.LeftInPlace, Done: []Step{}, Failed: []Failure{}}
 	var errs []error
 	removedUnitFiles := false
+	packageLeft := false // a step that removes the package failed
 	for _, s := range p.Steps {
 		var err error
 		switch {
@@ -205,6 +209,9 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 			}
 		}
 		if err != nil {
+			if s.cmd != nil && s.Action == removePackage {
+				packageLeft = true
+			}
 			res.Failed = append(res.Failed, Failure{Step: s, Error: err.Error()})
 			errs = append(errs, fmt.Errorf("%s: %w", s.Action, err))
 			continue
@@ -220,7 +227,11 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 	}
 	if res.Changed {
 		if len(errs) == 0 || p.Installed {
-			p.state.Agent = nil
+			// While the package is still installed, keep the record of what installed
+			// it: the next uninstall needs that manager.
+			if !packageLeft {
+				p.state.Agent = nil
+			}
 			p.state.Proxy = nil
 		}
 		if o.Purge {

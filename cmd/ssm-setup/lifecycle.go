@@ -58,8 +58,9 @@ type InstallOptions struct {
 	Yes            bool
 	LockWait       time.Duration
 	// Proxy and NoProxy configure the agent's proxy after the install (install --proxy).
-	Proxy   string
-	NoProxy string
+	Proxy         string
+	NoProxy       string
+	ProxyPassword ProxyPasswordFlags
 	// Register registers the node after the install (install --activation-id ...).
 	Register RegisterFlags
 }
@@ -106,6 +107,9 @@ What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
 					return err
 				}
 			}
+			if err := opts.ProxyPassword.apply(f.Getenv, f.IO.In, proxyFlag{"--proxy", &opts.Proxy}); err != nil {
+				return err
+			}
 			if err := checkInstallProxyFlags(opts.Proxy, opts.NoProxy); err != nil {
 				return err
 			}
@@ -136,6 +140,7 @@ What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
 	fl.DurationVar(&opts.LockWait, "lock-wait", 0, "how long to wait for another ssm-setup run to finish (default: do not wait)")
 	fl.StringVar(&opts.Proxy, "proxy", "", "after installing, route the agent through this proxy (sets http_proxy and https_proxy; see 'ssm-setup proxy set')")
 	fl.StringVar(&opts.NoProxy, "no-proxy", "", "with --proxy: comma-separated hosts that bypass the proxy (the instance metadata addresses are always added)")
+	opts.ProxyPassword.addFlags(fl)
 	opts.Register.addFlags(fl)
 	return cmd
 }

@@ -17,6 +17,7 @@ type ProxySetOptions struct {
 	HTTPProxy  string
 	HTTPSProxy string
 	NoProxy    string
+	Password   ProxyPasswordFlags
 	DryRun     bool
 	LockWait   time.Duration
 }
@@ -43,9 +44,12 @@ snap unit's) or a marked block in /etc/init/amazon-ssm-agent.override (upstart).
 edits the unit the package ships. After a change it reloads the init system, restarts a
 running agent and checks the agent process's environment.
 
-A proxy URL may hold user:password@. ssm-setup never prints the password (it shows
-http://user:***@host:port) and keeps it out of world-readable files and of
-'systemctl show': the values then go to /etc/amazon/ssm/ssm-setup-proxy.env, mode 0600.`,
+A proxy may need a user and password. The URL names the user (http://user@host:port);
+the password comes from --proxy-password-file, --proxy-password-stdin or
+SSM_SETUP_PROXY_PASSWORD, never from the command line, which every user can read.
+ssm-setup never prints the password (it shows http://user:***@host:port) and keeps it
+out of world-readable files and of 'systemctl show': the values then go to
+/etc/amazon/ssm/ssm-setup-proxy.env, mode 0600.`,
 		Example: `  sudo ssm-setup proxy set --proxy http://proxy.example.com:3128
   ssm-setup proxy show
   sudo ssm-setup proxy unset`,
@@ -64,7 +68,7 @@ func newProxySetCmd(f *Factory) *cobra.Command {
 not given is removed.
 
 --proxy sets both http_proxy and https_proxy, which is what most networks need: the agent
-reaches AWS over HTTPS. A URL is http://[user:password@]host[:port]; without a port the
+reaches AWS over HTTPS. A URL is http://[user@]host[:port]; without a port the
 scheme's default (80 or 443) is written. Session Manager does not work through an
 https:// proxy URL. no_proxy always gets 169.254.169.254 and fd00:ec2::254 (instance
 metadata) added to the --no-proxy list.
@@ -75,10 +79,13 @@ With --root DIR other than / the files are written into that image root and no s
 is touched.`,
 		Example: `  sudo ssm-setup proxy set --proxy http://proxy.example.com:3128 --dry-run
   sudo ssm-setup proxy set --proxy http://proxy.example.com:3128 --no-proxy localhost,.corp.example.com
-  sudo ssm-setup proxy set --https-proxy http://user:password@proxy:3128 --output json
+  sudo ssm-setup proxy set --https-proxy http://user@proxy:3128 --proxy-password-file /root/proxy-pw --output json
   sudo ssm-setup proxy set --root /mnt/image --proxy http://10.0.0.1:3128`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Password.apply(f.Getenv, f.IO.In, proxyFlag{"--proxy", &opts.Proxy}, proxyFlag{"--http-proxy", &opts.HTTPProxy}, proxyFlag{"--https-proxy", &opts.HTTPSProxy}); err != nil {
+				return err
+			}
 			s, err := opts.settings()
 			if err != nil {
 				return err
@@ -91,6 +98,7 @@ is touched.`,
 	fl.StringVar(&opts.HTTPProxy, "http-proxy", "", "proxy URL for http_proxy")
 	fl.StringVar(&opts.HTTPSProxy, "https-proxy", "", "proxy URL for https_proxy")
 	fl.StringVar(&opts.NoProxy, "no-proxy", "", "comma-separated hosts, .domains, IPs and CIDRs that bypass the proxy")
+	opts.Password.addFlags(fl)
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change and change nothing")
 	fl.DurationVar(&opts.LockWait, "lock-wait", 0, "how long to wait for another ssm-setup run to finish")
 	cmd.MarkFlagsMutuallyExclusive("proxy", "http-proxy")

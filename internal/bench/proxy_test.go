@@ -20,6 +20,9 @@ const (
 	proxyURL      = "http://proxy.example:3128"
 	proxyPassword = "s3cret"
 	proxyCredURL  = "http://user:" + proxyPassword + "@proxy.example:3128"
+	// proxyUserURL is what the command line carries: the user only. The password
+	// comes from SSM_SETUP_PROXY_PASSWORD (proxyPasswordEnv), never from argv.
+	proxyUserURL = "http://user@proxy.example:3128"
 	// dropInDir is the directory systemd reads the agent unit's drop-ins from (facts,
 	// section 3).
 	dropInDir = "/etc/systemd/system/amazon-ssm-agent.service.d"
@@ -29,6 +32,9 @@ const (
 var proxyVars = []string{"http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
 
 // runEnv is w.ssmSetup with extra KEY=VALUE entries in ssm-setup's environment.
+// proxyPasswordEnv passes the proxy password the way scripts should: in the environment.
+func proxyPasswordEnv() []string { return []string{"SSM_SETUP_PROXY_PASSWORD=" + proxyPassword} }
+
 func (w *world) runEnv(t *testing.T, c *Container, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -190,7 +196,7 @@ func TestProxy(t *testing.T) {
 		})
 
 		t.Run("credentials stay secret", func(t *testing.T) {
-			r := w.ssmSetup(t, c, "proxy", "set", "--https-proxy", proxyCredURL)
+			r := w.runEnv(t, c, proxyPasswordEnv(), "proxy", "set", "--https-proxy", proxyUserURL)
 			wantCode(t, r, 0)
 			_, env := agentProc(t, c)
 			if got := env["https_proxy"]; got != proxyCredURL {
@@ -271,7 +277,7 @@ func TestProxy(t *testing.T) {
 		})
 
 		t.Run("proxy survives an upgrade", func(t *testing.T) {
-			wantCode(t, w.ssmSetup(t, c, "proxy", "set", "--proxy", proxyCredURL, "--no-proxy", ".corp.example"), 0)
+			wantCode(t, w.runEnv(t, c, proxyPasswordEnv(), "proxy", "set", "--proxy", proxyUserURL, "--no-proxy", ".corp.example"), 0)
 			wantCode(t, w.install(t, c, "--version", v2), 0)
 			runningVersion(t, c, v2)
 			_, env := agentProc(t, c)

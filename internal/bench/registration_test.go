@@ -361,7 +361,7 @@ func TestRegistration(t *testing.T) {
 		// itself, outside the service: on a network that needs the proxy it must get
 		// the proxy settings the service has. A wrapper records that run's environment.
 		t.Run("register goes through the configured proxy", func(t *testing.T) {
-			wantCode(t, w.ssmSetup(t, c, "proxy", "set", "--proxy", proxyCredURL), 0)
+			wantCode(t, w.runEnv(t, c, proxyPasswordEnv(), "proxy", "set", "--proxy", proxyUserURL), 0)
 			c.Run(t, "sh", "-c", `mv /usr/bin/amazon-ssm-agent /usr/bin/amazon-ssm-agent.real && printf '%s\n' '#!/bin/sh' `+
 				`'case " $* " in *" -register "*) env > /root/register-env;; esac' 'exec /usr/bin/amazon-ssm-agent.real "$@"' > /usr/bin/amazon-ssm-agent && chmod 755 /usr/bin/amazon-ssm-agent`)
 			defer c.Run(t, "mv", "/usr/bin/amazon-ssm-agent.real", "/usr/bin/amazon-ssm-agent")
