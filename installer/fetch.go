@@ -97,7 +97,11 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 		return Package{}, fmt.Errorf("create %s: %w", filepath.Dir(dest), err)
 	}
 	logger.Info("downloading", "url", pkg.URL)
-	dl, err := release.Download(ctx, o.Source, key, dest, release.DownloadOptions{
+	// The package lands under a temporary name and takes its real one only once it
+	// has verified: nothing unverified ever sits at a path that is installed from.
+	unverified := dest + ".unverified"
+	defer os.Remove(unverified)
+	dl, err := release.Download(ctx, o.Source, key, unverified, release.DownloadOptions{
 		Sinks:    []io.Writer{verifier},
 		Progress: o.Progress,
 		Logger:   logger,
@@ -108,12 +112,14 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 	}
 	res, err := verifier.Finish(now())
 	if err != nil {
-		os.Remove(dest)
 		return Package{}, fmt.Errorf("verify %s: %w", pkg.URL, err)
 	}
 	if err := os.WriteFile(sigDest, sig, 0o644); err != nil {
-		os.Remove(dest)
 		return Package{}, fmt.Errorf("save signature %s: %w", sigDest, err)
+	}
+	if err := os.Rename(unverified, dest); err != nil {
+		os.Remove(sigDest)
+		return Package{}, fmt.Errorf("store %s: %w", dest, err)
 	}
 	pkg.Size = dl.Size
 	return fillResult(pkg, res)

@@ -2,10 +2,13 @@ package installer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -97,6 +100,8 @@ type installer struct {
 	src    release.Source // opened by source()
 	// warnings collects, in a dry run, what a real run would stop at.
 	warnings []string
+	// written lists the in-root paths of files this run wrote (the rpm key files).
+	written []string
 }
 
 // source opens the release source once.
@@ -210,9 +215,9 @@ func ChooseManager(p distro.Platform, requested string, root sysroot.Root, r run
 	return format, manager, nil
 }
 
-// toolAvailable reports whether tool can be run for root: it must be on the host's PATH,
-// and, for the host root, that is all; for an image root the image must have it too for
-// front ends (dpkg and rpm are run from the host with their --root option).
+// toolAvailable reports whether tool is on the PATH of the machine ssm-setup runs on.
+// For an image root that is the host's too: pkgmgr.Choose then picks only dpkg or rpm,
+// which run from the host with their --root option.
 func toolAvailable(root sysroot.Root, r run.Runner, tool string) bool {
 	if _, err := r.LookPath(tool); err != nil {
 		return false
@@ -268,11 +273,6 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if in.src != nil {
-			res.Source = in.src.String()
-		} else {
-			res.Source = "cache"
-		}
 	} else {
 		res.Source = "snap store"
 	}
@@ -284,6 +284,7 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 	}
 	res.Action = action
 	if action == ActionUnchanged {
+		res.Source = "" // nothing was fetched
 		res.VersionAfter = before
 		res.Service = in.serviceState(ctx)
 		in.log.Info("the agent is already at the requested version; nothing to do", "version", before)
@@ -295,11 +296,13 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 			res.Plan = append(res.Plan, in.fetchPlan(ctx, target)...)
 			// The plan's commands name the file a real run installs: its place in the cache.
 			pkg.Path = in.cachePath(target)
+			res.Source = in.sourceName(in.src == nil)
 		} else {
 			pkg, err = in.fetch(ctx, target, o.Progress)
 			if err != nil {
 				return res, err
 			}
+			res.Source = in.sourceName(pkg.FromCache)
 		}
 	} else if o.PackageFile != "" {
 		res.Plan = append(res.Plan, Step{Action: "verify", Detail: fmt.Sprintf("%s: signed by %s, sha256 %s", pkg.Path, pkg.SignerFingerprint, pkg.SHA256)})
@@ -336,10 +339,20 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		st = &state.State{}
 	}
 	in.record(st, res, pkg)
+	st.Record(o.Now(), res.Action, fmt.Sprintf("%s -> %s via %s", orNone(res.VersionBefore), res.VersionAfter, res.PackageManager))
+	for _, path := range in.written {
+		st.AddFile(path, "AWS signing key for rpm --import", fileSHA256(o.Root.Path(path)))
+	}
 
 	if in.svc != nil {
 		healthErr := in.startAndCheck(ctx)
 		if healthErr != nil {
+			// A service manager that cannot start the unit is exit 6; an agent that
+			// does not stay up is exit 10.
+			kind := fail.Unhealthy
+			if fail.KindOf(healthErr) == fail.PackageManager {
+				kind = fail.PackageManager
+			}
 			if action == ActionUpgraded && before != "" {
 				if rbPkg, rbErr := in.rollback(ctx, before); rbErr != nil {
 					healthErr = errors.Join(healthErr, fmt.Errorf("roll back to %s failed: %w", before, rbErr))
@@ -363,7 +376,7 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 			if err := st.Save(o.Root); err != nil {
 				in.log.Warn("cannot save the state file", "error", err)
 			}
-			return res, fail.Wrap(fail.Unhealthy, healthErr)
+			return res, fail.Wrap(kind, healthErr)
 		}
 	}
 	res.Service = in.serviceState(ctx)
@@ -517,7 +530,25 @@ func (in *installer) record(st *state.State, res Result, pkg Package) {
 	}
 	rec.UpdatedAt = now
 	st.Agent = rec
-	st.Record(now, res.Action, fmt.Sprintf("%s -> %s via %s", orNone(res.VersionBefore), res.VersionAfter, res.PackageManager))
+}
+
+// sourceName names where the package came from, for the result and the record.
+func (in *installer) sourceName(fromCache bool) string {
+	if fromCache || in.src == nil {
+		return "cache"
+	}
+	return in.src.String()
+}
+
+// fileSHA256 is the hex SHA-256 of a file ssm-setup wrote, for the state record; empty
+// when it cannot be read.
+func fileSHA256(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 func orNone(s string) string {

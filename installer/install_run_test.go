@@ -235,7 +235,7 @@ func TestInstall(t *testing.T) {
 			name: "unchanged pinned re-run opens no source", platform: debPlatform, installed: newVersion, spec: newVersion,
 			want: Result{
 				Action: ActionUnchanged, VersionBefore: newVersion, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
-				Service: "inactive", Source: "cache",
+				Service: "inactive", Source: "",
 			},
 			wantOpens: 0,
 			wantRoot:  []string{dpkgStatus},
@@ -244,7 +244,7 @@ func TestInstall(t *testing.T) {
 			name: "unchanged latest re-run downloads nothing", platform: debPlatform, installed: newVersion, spec: "latest",
 			want: Result{
 				Action: ActionUnchanged, VersionBefore: newVersion, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
-				Service: "inactive", Source: "{BUCKET}",
+				Service: "inactive", Source: "",
 			},
 			wantOpens: 1, // to read latest/VERSION
 			wantRoot:  []string{dpkgStatus},
@@ -283,10 +283,10 @@ func TestInstall(t *testing.T) {
 			cmds:  []string{"dpkg --root={ROOT} -i " + newDebInCache},
 			want: Result{
 				Changed: true, Action: ActionInstalled, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
-				Service: "inactive", Source: "cache", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP,
+				Service: "inactive", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP,
 			},
 			wantOpens:  1,
-			wantAgent:  &state.AgentRecord{Version: newVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "cache", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP},
+			wantAgent:  &state.AgentRecord{Version: newVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP},
 			wantEvents: []string{ActionInstalled},
 			wantRoot:   []string{stateFile},
 			wantCache:  cacheFiles(newVersion, "debian_amd64", "amazon-ssm-agent.deb"),
@@ -639,6 +639,19 @@ func checkState(t *testing.T, e *env, want *state.AgentRecord, wantEvents []stri
 	if diff := cmp.Diff(&w, st.Agent); diff != "" {
 		t.Errorf("state agent record (-want +got):\n%s", diff)
 	}
+	// Every file ssm-setup wrote into the root (the rpm key files) is recorded, so that
+	// uninstall can remove it.
+	recorded := map[string]bool{}
+	for _, f := range st.Files {
+		recorded[f.Path] = true
+	}
+	keyFiles, _ := filepath.Glob(e.root.Path(rpmKeyDir) + "/*")
+	for _, kf := range keyFiles {
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(kf, e.root.Dir()), "/")
+		if !recorded[rel] {
+			t.Errorf("%s was written but is not recorded in the state file", rel)
+		}
+	}
 	var events []string
 	for _, ev := range st.History {
 		events = append(events, ev.Action)
@@ -842,7 +855,7 @@ func TestInstallService(t *testing.T) {
 			wantOpens: 1, wantKind: fail.Unhealthy,
 			wantMsgs:   []string{"agent 3.3.100.0 was not healthy after the upgrade; rolled back to 3.3.99.0: service amazon-ssm-agent failed"},
 			wantAgent:  &state.AgentRecord{Version: oldVersion, PackageFormat: "rpm", PackageManager: "rpm", Source: "{BUCKET}", SHA256: "{SHA 3.3.99.0 rpm}", SignerFingerprint: testSignerFP},
-			wantEvents: []string{ActionUpgraded, ActionUpgraded, "rollback"},
+			wantEvents: []string{ActionUpgraded, "rollback"},
 		},
 		{
 			name: "unhealthy deb upgrade rolls back from the source", platform: debPlatform, installed: oldVersion, spec: "latest",
@@ -861,7 +874,7 @@ func TestInstallService(t *testing.T) {
 			wantOpens: 1, wantKind: fail.Unhealthy,
 			wantMsgs:   []string{"rolled back to 3.3.99.0"},
 			wantAgent:  &state.AgentRecord{Version: oldVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.99.0 deb}", SignerFingerprint: testSignerFP},
-			wantEvents: []string{ActionUpgraded, ActionUpgraded, "rollback"},
+			wantEvents: []string{ActionUpgraded, "rollback"},
 		},
 		{
 			name: "failed rollback is reported with the health failure", platform: debPlatform, installed: oldVersion, spec: "latest",
@@ -903,7 +916,7 @@ func TestInstallService(t *testing.T) {
 			health: []string{showActive},
 			want: Result{
 				Action: ActionUnchanged, VersionBefore: newVersion, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
-				Service: "active", Source: "cache",
+				Service: "active", Source: "",
 			},
 		},
 		{

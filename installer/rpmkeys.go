@@ -28,6 +28,7 @@ func (in *installer) importKeyCmds() []run.Cmd {
 					in.log.Warn("cannot write the AWS key for rpm", "path", host, "error", err)
 					continue
 				}
+				in.written = append(in.written, path)
 			}
 		}
 		cmds = append(cmds, in.pm.ImportKeyCmds(in.o.Root.Path(path))...)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,9 +46,12 @@ type Options struct {
 var purgePaths = []string{
 	"/etc/amazon/ssm/amazon-ssm-agent.json",
 	"/etc/amazon/ssm/seelog.xml",
-	"/var/lib/amazon/ssm",
+	agentStateDir,
 	"/var/log/amazon/ssm",
 }
+
+// agentStateDir holds the agent's state, its hybrid registration included.
+const agentStateDir = "/var/lib/amazon/ssm"
 
 // Step is one planned step.
 type Step struct {
@@ -169,6 +173,11 @@ func (p *Plan) addCmd(action string, c run.Cmd, optional bool) {
 // the one the platform's agent detection names, then the platform's package manager.
 func chooseManager(o Options, st *state.State) (string, error) {
 	if st.Agent != nil && st.Agent.PackageManager != "" {
+		if !o.Root.IsHost() {
+			// Front ends need a running system; in an image root their low-level tool
+			// removes what they installed.
+			return lowLevelTool(st.Agent.PackageManager), nil
+		}
 		return st.Agent.PackageManager, nil
 	}
 	if o.Platform.Agent.Via == "snap" {
@@ -181,6 +190,18 @@ func chooseManager(o Options, st *state.State) (string, error) {
 	return manager, err
 }
 
+// lowLevelTool maps a package front end to the tool under it: apt to dpkg; dnf, yum and
+// zypper to rpm.
+func lowLevelTool(manager string) string {
+	switch manager {
+	case "apt":
+		return "dpkg"
+	case "dnf", "yum", "zypper":
+		return "rpm"
+	}
+	return manager
+}
+
 // Apply carries out the plan. It goes on past failures and returns them all, joined.
 func (p *Plan) Apply(ctx context.Context) (Result, error) {
 	o := p.o
@@ -188,6 +209,7 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 	var errs []error
 	removedUnitFiles := false
 	packageLeft := false // a step that removes the package failed
+	stateLeft := false   // the agent's state directory (its registration) could not be purged
 	for _, s := range p.Steps {
 		var err error
 		switch {
@@ -206,6 +228,9 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 			}
 			if err == nil {
 				p.state.RemoveFile(s.Path)
+				removeEmptyDropInDir(o.Root, s.Path)
+			} else if s.Path == agentStateDir {
+				stateLeft = true
 			}
 		}
 		if err != nil {
@@ -234,7 +259,7 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 			}
 			p.state.Proxy = nil
 		}
-		if o.Purge {
+		if o.Purge && !stateLeft {
 			p.state.Registration = nil
 		}
 		p.state.Record(o.Now(), "uninstalled", fmt.Sprintf("%s via %s", p.Version, p.PackageManager))
@@ -247,6 +272,16 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 			"fix the causes above and run 'ssm-setup uninstall' again; it skips what is already done")
 	}
 	return res, nil
+}
+
+// removeEmptyDropInDir removes the systemd drop-in directory (*.service.d) that held
+// path once nothing is left in it, so uninstall leaves no empty directory behind.
+func removeEmptyDropInDir(root sysroot.Root, path string) {
+	dir := filepath.Dir(path)
+	if !strings.HasSuffix(dir, ".service.d") {
+		return
+	}
+	os.Remove(root.Path(dir)) // fails, harmlessly, when the directory is not empty
 }
 
 // DryRun returns the plan as a result without changing anything.

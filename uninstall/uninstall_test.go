@@ -600,3 +600,54 @@ func TestMakePlanHostService(t *testing.T) {
 		t.Errorf("got optional %v, %v; want the service step optional and the removal not", p.Steps[0].optional, p.Steps[1].optional)
 	}
 }
+
+// TestUninstallLeavesNoEmptyDropInDir: removing ssm-setup's proxy drop-in also removes
+// the amazon-ssm-agent.service.d directory it leaves empty.
+func TestUninstallLeavesNoEmptyDropInDir(t *testing.T) {
+	root := tempRoot(t)
+	fixture{agent: "3.3.100.0", manager: "dpkg", dropIn: true}.build(t, root)
+	fake := runtest.New(t)
+	fake.SetPath("dpkg", "/usr/bin/dpkg")
+	fake.Expect(runtest.Call{Line: "dpkg --root=" + root.Dir() + " -r amazon-ssm-agent"})
+	p, err := MakePlan(context.Background(), Options{Root: root, Runner: fake, Platform: debPlatform, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(root.Path(filepath.Dir(dropIn))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got %s still there (err %v), want it removed once empty", filepath.Dir(dropIn), err)
+	}
+}
+
+// TestUninstallImageRootFrontEnd: an agent recorded as installed with apt (or dnf) is
+// removed from an image root with dpkg (or rpm): front ends need a running system.
+func TestUninstallImageRootFrontEnd(t *testing.T) {
+	tests := []struct {
+		name     string
+		recorded string
+		want     string
+	}{
+		{name: "apt", recorded: "apt", want: "dpkg"},
+		{name: "dnf", recorded: "dnf", want: "rpm"},
+		{name: "zypper", recorded: "zypper", want: "rpm"},
+		{name: "dpkg stays", recorded: "dpkg", want: "dpkg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lowLevelTool(tt.recorded); got != tt.want {
+				t.Errorf("lowLevelTool(%q): got %q, want %q", tt.recorded, got, tt.want)
+			}
+		})
+	}
+	root := tempRoot(t)
+	fixture{agent: "3.3.100.0", manager: "apt"}.build(t, root)
+	p, err := MakePlan(context.Background(), Options{Root: root, Runner: runtest.New(t), Platform: debPlatform, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatalf("MakePlan with apt recorded on an image root: %v", err)
+	}
+	if p.PackageManager != "dpkg" {
+		t.Errorf("got manager %q, want dpkg", p.PackageManager)
+	}
+}
