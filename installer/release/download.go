@@ -213,7 +213,8 @@ type download struct {
 
 	file     *os.File
 	hash     hash.Hash // nil with NoDigest
-	out      io.Writer // file, hash, sinks, progress
+	fileW    io.Writer // the temp file, written by pipeCopy's reading goroutine
+	out      io.Writer // hash, sinks, progress
 	bufs     [pipeDepth][]byte
 	opened   bool  // the first Open succeeded: size and out are set
 	size     int64 // total size, -1 when unknown
@@ -239,7 +240,8 @@ func (d *download) once(ctx context.Context) error {
 	defer body.Close()
 	if !d.opened {
 		d.opened, d.size = true, size
-		ws := []io.Writer{&errWriter{w: d.file, d: d}}
+		d.fileW = &errWriter{w: d.file, d: d}
+		var ws []io.Writer
 		if d.hash != nil {
 			ws = append(ws, d.hash)
 		}
@@ -262,7 +264,7 @@ func (d *download) once(ctx context.Context) error {
 	if d.size >= 0 {
 		src = io.LimitReader(r, d.size-d.written+1) // one extra byte shows an overlong body
 	}
-	n, err := pipeCopy(d.out, src, d.bufs[:])
+	n, err := pipeCopy(d.out, src, d.fileW, d.bufs[:], func() { body.Close() })
 	d.written += n
 	switch {
 	case d.writeErr != nil:
@@ -284,12 +286,14 @@ func (d *download) once(ctx context.Context) error {
 // pipeDepth is how many buffers pipeCopy keeps in flight.
 const pipeDepth = 4
 
-// pipeCopy copies src to dst like io.Copy, but reads the next chunk in a goroutine while
-// dst (the file, the hashes, the sinks) takes the previous one, so receiving and
-// hashing overlap on two cores. It returns the bytes written to dst and the first error
-// (io.EOF is not an error). On a write error it returns at once; the reading goroutine
-// ends when the caller closes the body.
-func pipeCopy(dst io.Writer, src io.Reader, bufs [][]byte) (int64, error) {
+// pipeCopy copies src to near and dst like io.Copy to both, in two stages: a goroutine
+// reads each chunk and writes it to near (the file), while dst (the hashes, the sinks,
+// the progress bar) takes the previous chunk, so receiving and writing overlap hashing
+// on two cores. near, when not nil, always gets a chunk before dst does. It returns the
+// bytes written to dst and the first error (io.EOF is not an error). It returns only
+// once the reading goroutine has ended: on an early return it calls abort (when not
+// nil; it closes the body) to end a read that is blocked.
+func pipeCopy(dst io.Writer, src io.Reader, near io.Writer, bufs [][]byte, abort func()) (int64, error) {
 	type chunk struct {
 		b   []byte
 		err error
@@ -300,7 +304,15 @@ func pipeCopy(dst io.Writer, src io.Reader, bufs [][]byte) (int64, error) {
 		free <- b
 	}
 	stop := make(chan struct{})
-	defer close(stop)
+	finished := false
+	defer func() {
+		close(stop)
+		if !finished && abort != nil {
+			abort()
+		}
+		for range full { // wait for the reading goroutine to end
+		}
+	}()
 	go func() {
 		defer close(full)
 		for {
@@ -314,6 +326,11 @@ func pipeCopy(dst io.Writer, src io.Reader, bufs [][]byte) (int64, error) {
 			if n == 0 && err == nil {
 				free <- b
 				continue
+			}
+			if n > 0 && near != nil {
+				if _, werr := near.Write(b[:n]); werr != nil {
+					n, err = 0, werr
+				}
 			}
 			select {
 			case full <- chunk{b[:n], err}:
@@ -336,12 +353,15 @@ func pipeCopy(dst io.Writer, src io.Reader, bufs [][]byte) (int64, error) {
 		}
 		free <- c.b[:cap(c.b)]
 		if c.err == io.EOF {
+			finished = true
 			return written, nil
 		}
 		if c.err != nil {
+			finished = true // the reader has stopped by itself
 			return written, c.err
 		}
 	}
+	finished = true
 	return written, nil
 }
 

@@ -49,7 +49,8 @@ func TestPipeCopy(t *testing.T) {
 				got = &bytes.Buffer{}
 				dst = got
 			}
-			n, err := pipeCopy(dst, tt.src, bufs)
+			var near bytes.Buffer
+			n, err := pipeCopy(dst, tt.src, &near, bufs, nil)
 			switch {
 			case tt.wantErr == nil && err != nil:
 				t.Fatalf("got error %v, want none", err)
@@ -64,6 +65,9 @@ func TestPipeCopy(t *testing.T) {
 			}
 			if !bytes.Equal(got.Bytes(), data[:got.Len()]) {
 				t.Error("destination holds bytes out of order or corrupted")
+			}
+			if near.Len() < got.Len() || !bytes.Equal(near.Bytes(), data[:near.Len()]) {
+				t.Errorf("near writer: got %d bytes (in order: %v), want at least the %d dst got, in order", near.Len(), bytes.Equal(near.Bytes(), data[:near.Len()]), got.Len())
 			}
 		})
 	}

@@ -151,6 +151,13 @@ func checkExists(ctx context.Context, src Source, v Version, folder string) erro
 	if err != nil {
 		return err
 	}
+	// The small signature beside the package answers first: opening the package itself
+	// would start sending megabytes only to drop them. Releases before 3.1.1141.0 have
+	// no signature, so without one the package is asked for.
+	if body, _, err := src.Open(ctx, key+".sig", 0); err == nil {
+		body.Close()
+		return nil
+	}
 	body, _, err := src.Open(ctx, key, 0)
 	if err == nil {
 		body.Close()

@@ -117,7 +117,9 @@ func TestResolveForbiddenMissingKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src, b := openKind(t, sourceKinds[0])
 			key, _ := PackageKey(tt.spec, "linux_amd64")
+			// Permissions deny the package and its signature alike.
 			b.addFault("amazon-ssm-us-east-1/"+key, statusFault(http.StatusForbidden, "AccessDenied"))
+			b.addFault("amazon-ssm-us-east-1/"+key+".sig", statusFault(http.StatusForbidden, "AccessDenied"))
 			_, err := Resolve(testCtx(t), src, tt.spec, "linux_amd64", "")
 			checkErr(t, err, fail.Download, tt.wantErr...)
 			checkIs(t, err, ErrForbidden)
