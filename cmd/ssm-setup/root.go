@@ -147,6 +147,20 @@ func newRootCmd(f *Factory) *cobra.Command {
 		newActivationCmd(f),
 		newExitCodesTopic(),
 	)
+	// The completion command exists once the root has subcommands.
+	cmd.InitDefaultCompletionCmd()
+	for _, c := range cmd.Commands() {
+		if c.Name() == "completion" {
+			// An unknown shell is a usage error, not a help page with exit 0.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return c.Help()
+				}
+				return fail.WithHint(fail.Usagef("unknown shell %q", args[0]), "use one of bash, zsh, fish or powershell")
+			}
+		}
+	}
 	return cmd
 }
 

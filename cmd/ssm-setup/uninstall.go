@@ -87,6 +87,8 @@ func runUninstall(ctx context.Context, f *Factory, opts *UninstallOptions) error
 	}
 	return f.Print(res, func(t *textPrinter) {
 		switch {
+		case res.DryRun && len(res.Done) == 0:
+			t.Linef("nothing to do: the agent is not installed and ssm-setup left no files")
 		case res.DryRun:
 			t.Linef("plan (dry run, nothing changed):")
 			for i, s := range res.Done {

@@ -115,7 +115,7 @@ func (s Settings) Normalize(logger *slog.Logger) (Settings, error) {
 func ParseProxyURL(flag, raw string) (*url.URL, error) {
 	bad := func(reason string) error {
 		return fail.WithHint(fail.Usagef("invalid %s %q: %s", flag, Mask(raw), reason),
-			"write it as http://HOST:PORT or http://USER:PASSWORD@HOST:PORT, e.g. http://proxy.example.com:3128")
+			"write it as http://HOST:PORT or http://USER@HOST:PORT (the password apart, from a file, stdin or the environment), e.g. http://proxy.example.com:3128")
 	}
 	if strings.TrimSpace(raw) == "" {
 		return nil, bad("empty")

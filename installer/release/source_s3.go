@@ -201,7 +201,7 @@ func (s *s3Source) failure(ctx context.Context, key string, err error) error {
 	if host == "" {
 		host = "S3"
 	}
-	return fail.WithHint(fail.Wrap(fail.Download, fmt.Errorf("get %s: %w", u, err)),
+	return fail.WithHint(fail.Wrap(fail.Download, &causeError{msg: fmt.Sprintf("get %s: %s", u, networkCause(err)), err: err}),
 		fmt.Sprintf("check network access to %s, the proxy settings (HTTPS_PROXY, NO_PROXY) and AWS_ENDPOINT_URL_S3, or pass --source with a reachable mirror", host))
 }
 
@@ -229,3 +229,27 @@ func apiErrorCode(err error) string {
 	}
 	return ""
 }
+
+// networkCause is the part of an SDK transport error a person needs ("dial tcp: lookup
+// HOST: no such host"), without the SDK's wrapping ("operation error S3: GetObject,
+// https response error StatusCode: 0, RequestID: , ...").
+func networkCause(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Error()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.Error()
+	}
+	return err.Error()
+}
+
+// causeError shows msg and keeps err in the chain for errors.Is and errors.As.
+type causeError struct {
+	msg string
+	err error
+}
+
+func (e *causeError) Error() string { return e.msg }
+func (e *causeError) Unwrap() error { return e.err }
