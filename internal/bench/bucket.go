@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/ssm-setup/ssm-setup/installer/release"
 )
 
 // Release is one agent version published in a bucket.
@@ -60,32 +62,6 @@ const (
 	RPMFile   = "amazon-ssm-agent.rpm"
 )
 
-// Manifest is the shape of ssm-agent-manifest.json.
-type Manifest struct {
-	SchemaVersion string            `json:"SchemaVersion"`
-	URIFormat     string            `json:"UriFormat"`
-	Packages      []ManifestPackage `json:"Packages"`
-}
-
-// ManifestPackage is one package of the manifest.
-type ManifestPackage struct {
-	Name  string         `json:"Name"`
-	Files []ManifestFile `json:"Files"`
-}
-
-// ManifestFile is one update bundle of the manifest.
-type ManifestFile struct {
-	Name              string            `json:"Name"`
-	AvailableVersions []ManifestVersion `json:"AvailableVersions"`
-}
-
-// ManifestVersion is one version of a bundle.
-type ManifestVersion struct {
-	Version  string `json:"Version"`
-	Checksum string `json:"Checksum"`
-	Status   string `json:"Status"`
-}
-
 // bundles maps the update bundle names to the package file each one carries.
 var bundles = []struct{ name, folder, file string }{
 	{"amazon-ssm-agent-ubuntu-amd64.tar.gz", DebFolder, DebFile},
@@ -109,12 +85,12 @@ func BuildBucket(t testing.TB, dir, region string, b Bucket) {
 	if b.Stable == "" {
 		b.Stable = b.Latest
 	}
-	manifest := Manifest{
+	manifest := release.Manifest{
 		SchemaVersion: "1.0",
 		URIFormat:     "https://s3.{Region}.amazonaws.com/amazon-ssm-{Region}/{PackageName}/{PackageVersion}/{FileName}",
-		Packages:      []ManifestPackage{{Name: PackageName}},
+		Packages:      []release.ManifestPackage{{Name: PackageName}},
 	}
-	versions := make([][]ManifestVersion, len(bundles))
+	versions := make([][]release.ManifestVersion, len(bundles))
 	put := func(key string, src string) {
 		dst := filepath.Join(dir, filepath.FromSlash(key))
 		if err := copyFile(src, dst); err != nil {
@@ -150,14 +126,14 @@ func BuildBucket(t testing.TB, dir, region string, b Bucket) {
 			if err != nil {
 				t.Fatalf("bench: %v", err)
 			}
-			versions[i] = append(versions[i], ManifestVersion{Version: r.Version, Checksum: sum, Status: status})
+			versions[i] = append(versions[i], release.ManifestVersion{Version: r.Version, Checksum: sum, Status: status})
 		}
 	}
 	if !latestFound {
 		t.Fatalf("bench: latest version %s is not among the releases", b.Latest)
 	}
 	for i, bu := range bundles {
-		manifest.Packages[0].Files = append(manifest.Packages[0].Files, ManifestFile{Name: bu.name, AvailableVersions: versions[i]})
+		manifest.Packages[0].Files = append(manifest.Packages[0].Files, release.ManifestFile{Name: bu.name, AvailableVersions: versions[i]})
 	}
 	mj, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
