@@ -333,6 +333,24 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.Changed = true
+	if in.format == "snap" {
+		// The store decides a snap's version: ask which one is there now. A refresh
+		// that found nothing newer changed nothing.
+		after, ok, err := in.pm.Installed(ctx)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			return res, fail.New(fail.PackageManager, "snap reports no amazon-ssm-agent after %q", cmds[len(cmds)-1].String())
+		}
+		res.VersionAfter = after
+		if installed && after == before {
+			res.Action, res.Changed = ActionUnchanged, false
+			res.Service = in.serviceState(ctx)
+			in.log.Info("the agent snap is already at the channel's version; nothing changed", "version", after)
+			return res, nil
+		}
+	}
 	st, err := state.Load(o.Root)
 	if err != nil {
 		in.log.Warn("cannot read the state file; starting a new one", "error", err)
