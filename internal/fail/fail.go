@@ -68,7 +68,7 @@ func (k Kind) Describe() string {
 	case Unsupported:
 		return "unsupported platform (distro, version, architecture or package format)"
 	case Verification:
-		return "verification failed: signature or SHA-256 checksum; the file was deleted"
+		return "verification failed: signature or SHA-256 checksum; a downloaded file is deleted"
 	case Download:
 		return "download failed, or the requested version does not exist"
 	case PackageManager:
