@@ -19,19 +19,25 @@ var archSpellings = []struct {
 	{"amd64", []string{"amd64", "x86_64", "x64"}},
 	{"arm64", []string{"arm64", "aarch64", "armv8*"}},
 	{"386", []string{"386", "i386", "i486", "i586", "i686", "x86"}},
-	{"arm", []string{"arm", "armv6l", "armv7l", "armhf"}},
+	// armv8l is what uname -m prints for a 32-bit ARM userland on a 64-bit ARM
+	// CPU (Linux's COMPAT_UTS_MACHINE): it runs armhf packages, not arm64 ones.
+	{"arm", []string{"arm", "armv6l", "armv7l", "armv8l", "armhf", "armv7hl", "armhfp"}},
 }
 
 // NormalizeArch turns an architecture in any common spelling into the Go name ssm-setup
 // uses: x86_64, amd64, x64 -> amd64; aarch64, arm64, armv8* -> arm64; i386 to i686, x86,
-// 386 -> 386; armv6l, armv7l, armhf, arm -> arm. Case and surrounding spaces are ignored.
-// Any other value is a usage error that names it and lists the accepted values.
+// 386 -> 386; armv6l, armv7l, armv8l, armhf, arm -> arm. Exact spellings win over
+// prefixes (armv8l is 32-bit). Case and surrounding spaces are ignored. Any other value
+// is a usage error that names it and lists the accepted values.
 func NormalizeArch(s string) (string, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
-	for _, a := range archSpellings {
-		for _, sp := range a.spellings {
-			if prefix, ok := strings.CutSuffix(sp, "*"); ok && strings.HasPrefix(v, prefix) || v == sp {
-				return a.arch, nil
+	for _, prefixes := range []bool{false, true} {
+		for _, a := range archSpellings {
+			for _, sp := range a.spellings {
+				prefix, isPrefix := strings.CutSuffix(sp, "*")
+				if isPrefix == prefixes && (isPrefix && strings.HasPrefix(v, prefix) || v == sp) {
+					return a.arch, nil
+				}
 			}
 		}
 	}

@@ -14,9 +14,10 @@ func TestNormalizeArch(t *testing.T) {
 		in, want string
 	}{
 		{"x86_64", "amd64"}, {"amd64", "amd64"}, {"x64", "amd64"}, {" X86_64 ", "amd64"},
-		{"aarch64", "arm64"}, {"arm64", "arm64"}, {"armv8", "arm64"}, {"armv8l", "arm64"}, {"ARMv8-a", "arm64"},
+		{"aarch64", "arm64"}, {"arm64", "arm64"}, {"armv8", "arm64"}, {"ARMv8-a", "arm64"},
 		{"i386", "386"}, {"i486", "386"}, {"i586", "386"}, {"i686", "386"}, {"x86", "386"}, {"386", "386"},
 		{"armv6l", "arm"}, {"armv7l", "arm"}, {"armhf", "arm"}, {"arm", "arm"},
+		{"armv8l", "arm"}, {"ARMV8L", "arm"}, {"armv7hl", "arm"}, {"armhfp", "arm"},
 	}
 	for _, tt := range tests {
 		got, err := NormalizeArch(tt.in)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path"
 	"runtime"
 	"strings"
 
@@ -178,13 +179,30 @@ func (d detection) arch(override string) (string, []string) {
 		d.rootDir, strings.Join(archProbes, ", "), runtime.GOARCH)}
 }
 
-// kernel is the running kernel's release from /proc, "" when the root has no /proc.
+// kernel is the root's Linux kernel release, "" when unknown. On the host it is the
+// running kernel (/proc). Another root boots its own kernel, so it is the newest one
+// installed under lib/modules: a /proc mounted inside an image root (a chroot build)
+// would describe the running host, which --root must never read.
 func (d detection) kernel() string {
-	data, err := d.r.readFile("proc/sys/kernel/osrelease")
-	if err != nil {
-		return ""
+	if d.o.IsHost {
+		data, err := d.r.readFile("proc/sys/kernel/osrelease")
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(data))
 	}
-	return strings.TrimSpace(string(data))
+	newest := ""
+	for _, m := range d.r.glob("lib/modules/*") {
+		k := path.Base(m)
+		v := parseVersion(k)
+		if len(v) == 0 {
+			continue
+		}
+		if newest == "" || compareVersions(v, parseVersion(newest)) > 0 {
+			newest = k
+		}
+	}
+	return newest
 }
 
 // other describes an operating system AWS publishes no agent for (FreeBSD, ...), with its

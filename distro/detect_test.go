@@ -82,6 +82,7 @@ func TestDetect(t *testing.T) {
 		name  string
 		root  rootSpec
 		arch  string // Options.Arch
+		host  bool   // Options.IsHost
 		setup func(f *runtest.Fake)
 		want  Platform
 	}{
@@ -597,20 +598,41 @@ func TestDetect(t *testing.T) {
 				PackageFormat: "deb", PackageManager: "apt", InitSystem: "systemd", PlatformFolder: "debian_arm64", Support: Official},
 		},
 		{
-			name: "kernel older than 3.2 caps the agent version",
-			root: rootSpec{fixture: "debian-8", arch: "amd64", files: aptSystemd, extra: fstest.MapFS{
+			name: "host kernel older than 3.2 caps the agent version",
+			root: rootSpec{fixture: "debian-8", files: with(aptSystemd, "run/systemd/system/"), extra: fstest.MapFS{
 				"proc/sys/kernel/osrelease": {Data: []byte("2.6.32-5-amd64\n")},
 			}},
+			host: true, arch: "amd64",
 			want: Platform{OS: "linux", Arch: "amd64",
 				Distro:        dist("debian", "", "8", "Debian GNU/Linux", "Debian GNU/Linux 8 (jessie)"),
 				PackageFormat: "deb", PackageManager: "apt", InitSystem: "systemd", PlatformFolder: "debian_amd64", Support: Official,
 				Kernel: "2.6.32-5-amd64", MaxAgentVersion: "3.0.1479.0"},
 		},
 		{
-			name: "kernel 3.10 does not",
-			root: rootSpec{fixture: "centos-7", arch: "amd64", files: yumSystemd, extra: fstest.MapFS{
+			name: "image root: its newest installed kernel, never a /proc mounted inside it",
+			root: rootSpec{fixture: "centos-7", arch: "amd64", files: with(yumSystemd,
+				"lib/modules/3.10.0-1160.el7.x86_64/", "lib/modules/3.10.0-957.el7.x86_64/", "lib/modules/extra/"), extra: fstest.MapFS{
+				"proc/sys/kernel/osrelease": {Data: []byte("2.6.32-754.el6.x86_64\n")},
+			}},
+			want: Platform{OS: "linux", Arch: "amd64",
+				Distro:        dist("centos", "rhel fedora", "7", "CentOS Linux", "CentOS Linux 7 (Core)"),
+				PackageFormat: "rpm", PackageManager: "yum", InitSystem: "systemd", PlatformFolder: "linux_amd64", Support: Official,
+				Kernel: "3.10.0-1160.el7.x86_64"},
+		},
+		{
+			name: "image root with only an old kernel",
+			root: rootSpec{fixture: "debian-8", arch: "amd64", files: with(aptSystemd, "lib/modules/2.6.32-5-amd64/")},
+			want: Platform{OS: "linux", Arch: "amd64",
+				Distro:        dist("debian", "", "8", "Debian GNU/Linux", "Debian GNU/Linux 8 (jessie)"),
+				PackageFormat: "deb", PackageManager: "apt", InitSystem: "systemd", PlatformFolder: "debian_amd64", Support: Official,
+				Kernel: "2.6.32-5-amd64", MaxAgentVersion: "3.0.1479.0"},
+		},
+		{
+			name: "host kernel 3.10 does not",
+			root: rootSpec{fixture: "centos-7", files: with(yumSystemd, "run/systemd/system/"), extra: fstest.MapFS{
 				"proc/sys/kernel/osrelease": {Data: []byte("3.10.0-1160.el7.x86_64\n")},
 			}},
+			host: true, arch: "x86_64",
 			want: Platform{OS: "linux", Arch: "amd64",
 				Distro:        dist("centos", "rhel fedora", "7", "CentOS Linux", "CentOS Linux 7 (Core)"),
 				PackageFormat: "rpm", PackageManager: "yum", InitSystem: "systemd", PlatformFolder: "linux_amd64", Support: Official,
@@ -623,9 +645,11 @@ func TestDetect(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(fake)
 			}
-			got, err := Detect(context.Background(), Options{
-				FS: tt.root.build(t), RootDir: "/mnt/image", Arch: tt.arch, Runner: fake,
-			})
+			o := Options{FS: tt.root.build(t), RootDir: "/mnt/image", Arch: tt.arch, IsHost: tt.host, Runner: fake}
+			if tt.host {
+				o.GOOS = "linux" // the fake root is a Linux host whatever runs the test
+			}
+			got, err := Detect(context.Background(), o)
 			if err != nil {
 				t.Fatalf("Detect: %v", err)
 			}

@@ -45,8 +45,10 @@ there). With --root it reads only that filesystem root, never the running host.`
 				printPlatform(t, p)
 				if out.EC2 != nil {
 					t.Field("ec2", fmt.Sprintf("%s in %s, instance profile %s", out.EC2.InstanceID, out.EC2.Region, orNone(out.EC2.InstanceProfile)))
-				} else {
+				} else if f.Root().IsHost() {
 					t.Field("ec2", "no (instance metadata not reachable)")
+				} else {
+					t.Field("ec2", "not checked (--root is not this machine)")
 				}
 			})
 		},

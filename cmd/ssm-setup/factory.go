@@ -77,6 +77,10 @@ type Factory struct {
 	// Geteuid reports the effective user id (root checks); -1 on Windows.
 	Geteuid func() int
 
+	// running is set when a command's own run function starts: an error before it is
+	// one of Cobra's usage checks (see execute).
+	running bool
+
 	platformOnce sync.Once
 	platform     distro.Platform
 	platformErr  error
@@ -149,9 +153,6 @@ func (f *Factory) IsRoot() bool {
 func (f *Factory) Print(v any, text func(p *textPrinter)) error {
 	if f.Opts.Output == "json" {
 		return writeJSON(f.IO.Out, v)
-	}
-	if f.Opts.Quiet {
-		return nil
 	}
 	p := &textPrinter{w: f.IO.Out}
 	text(p)

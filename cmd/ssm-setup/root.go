@@ -28,7 +28,12 @@ func Main() int {
 // execute builds the command tree, executes args and maps the outcome to an exit code. It is
 // the one place where errors are printed and turned into exit codes.
 func execute(ctx context.Context, f *Factory, args []string) int {
-	root := newRootCmd(f)
+	return executeRoot(ctx, f, newRootCmd(f), args)
+}
+
+// executeRoot is execute with the command tree given.
+func executeRoot(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
+	markRunning(f, root)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -40,9 +45,17 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 	if errors.Is(err, errSilentExit) {
 		return fail.Code(err)
 	}
-	// Cobra reports unknown commands and flags as plain errors: they are usage errors.
-	if fail.KindOf(err) == fail.Unexpected && isCobraUsageError(err) {
-		err = fail.WithHint(fail.Wrap(fail.Usage, err), fmt.Sprintf("see '%s --help'", cmd.CommandPath()))
+	if !f.running {
+		// The error came before any command's RunE: it is Cobra's own (unknown command,
+		// wrong argument count, missing required flag, exclusive flags), a usage error.
+		if fail.KindOf(err) == fail.Unexpected {
+			err = fail.WithHint(fail.Wrap(fail.Usage, err), fmt.Sprintf("see '%s --help'", cmd.CommandPath()))
+		}
+		// Flag parsing may have stopped before --output (an unknown command or flag
+		// comes first): the error object still goes to stdout when json was asked for.
+		if outputFromArgs(args) == "json" {
+			f.Opts.Output = "json"
+		}
 	}
 	printError(f, err)
 	return fail.Code(err)
@@ -52,14 +65,63 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 // example a JSON result whose exit code is non-zero) and want only the exit code.
 var errSilentExit = errors.New("exit without message")
 
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group", "none of the others can be"} {
-		if strings.Contains(msg, p) {
-			return true
+// outputFromArgs is the last --output/-o value in args (before "--"), "" when none. It
+// reads args without Cobra, for errors that stop flag parsing before --output is seen.
+func outputFromArgs(args []string) string {
+	out := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "--":
+			return out
+		case a == "--output":
+			out = next()
+		case strings.HasPrefix(a, "--output="):
+			out = strings.TrimPrefix(a, "--output=")
+		case strings.HasPrefix(a, "--"):
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			// A group of shorthand flags such as -o json, -ojson, -o=json or -qo json:
+			// every letter before o is a boolean flag; what follows o is its value.
+			if j := strings.IndexByte(a, 'o'); j > 0 {
+				if v := strings.TrimPrefix(a[j+1:], "="); v != "" {
+					out = v
+				} else {
+					out = next()
+				}
+			}
 		}
 	}
-	return false
+	return out
+}
+
+// markRunning wraps the run function of c and of every command below it so that
+// f.running tells, after Execute, whether an error came from a command's own code or
+// from Cobra's checks before it.
+func markRunning(f *Factory, c *cobra.Command) {
+	switch {
+	case c.RunE != nil:
+		runE := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			f.running = true
+			return runE(cmd, args)
+		}
+	case c.Run != nil:
+		run := c.Run
+		c.Run = func(cmd *cobra.Command, args []string) {
+			f.running = true
+			run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunning(f, sub)
+	}
 }
 
 // printError prints err once on stderr as "ssm-setup: ...", with a hint line when there
@@ -147,8 +209,9 @@ func newRootCmd(f *Factory) *cobra.Command {
 		newActivationCmd(f),
 		newExitCodesTopic(),
 	)
-	// The completion command exists once the root has subcommands.
+	// The completion and help commands exist once the root has subcommands.
 	cmd.InitDefaultCompletionCmd()
+	cmd.InitDefaultHelpCmd()
 	for _, c := range cmd.Commands() {
 		if c.Name() == "completion" {
 			// An unknown shell is a usage error, not a help page with exit 0.
@@ -159,6 +222,24 @@ func newRootCmd(f *Factory) *cobra.Command {
 				}
 				return fail.WithHint(fail.Usagef("unknown shell %q", args[0]), "use one of bash, zsh, fish or powershell")
 			}
+		}
+		if c.Name() == "help" {
+			// An unknown topic is a usage error; Cobra would print the usage and exit 0.
+			help := c.Run
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if target, rest, err := c.Root().Find(args); target == nil || err != nil || len(rest) > 0 {
+					return fail.WithHint(fail.Usagef("unknown help topic %q", strings.Join(args, " ")), "see 'ssm-setup --help' for the commands and help topics")
+				}
+				help(c, args)
+				return nil
+			}
+		}
+		if c.HasAvailableSubCommands() && !c.Runnable() {
+			// A command that only groups others (proxy, activation) prints its help
+			// when called alone, and an unknown subcommand is a usage error; Cobra
+			// would print the help and exit 0 for both.
+			c.Args = cobra.NoArgs
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 		}
 	}
 	return cmd

@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Cmd is one command to run.
@@ -35,9 +37,12 @@ func (c Cmd) String() string {
 	return strings.Join(parts, " ")
 }
 
-// Redact replaces every secret of c in s with "***".
+// Redact replaces every secret of c in s with "***". Longer secrets go first, so a
+// secret that contains a shorter one is masked whole, not left with its tail showing.
 func (c Cmd) Redact(s string) string {
-	for _, secret := range c.Secrets {
+	secrets := slices.Clone(c.Secrets)
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "***")
 		}
@@ -90,6 +95,11 @@ func (e *ExitError) Error() string {
 // Exec runs commands on the host with os/exec.
 type Exec struct{}
 
+// waitDelay bounds how long Run waits, once a command has exited (or its context is
+// done), for the output pipes to close: a daemon started by a package script can
+// inherit them and keep them open for good.
+var waitDelay = 5 * time.Second
+
 // LookPath implements Runner.
 func (Exec) LookPath(name string) (string, error) { return exec.LookPath(name) }
 
@@ -104,10 +114,19 @@ func (Exec) Run(ctx context.Context, c Cmd) (Output, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
+	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The command itself succeeded; a process it left running holds its output.
+		err = nil
+	}
 	out := Output{Stdout: []byte(c.Redact(stdout.String())), Stderr: []byte(c.Redact(stderr.String()))}
 	if err == nil {
 		return out, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// Killed because the run was cancelled or timed out: say so, not "status -1".
+		return out, fmt.Errorf("run %s: %w", c.String(), ctxErr)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

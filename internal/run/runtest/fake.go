@@ -92,7 +92,8 @@ func (f *Fake) Run(_ context.Context, c run.Cmd) (run.Output, error) {
 			continue
 		}
 		call.used++
-		out := run.Output{Stdout: []byte(call.Stdout), Stderr: []byte(call.Stderr)}
+		// Secrets are masked in captured output, as run.Exec does.
+		out := run.Output{Stdout: []byte(c.Redact(call.Stdout)), Stderr: []byte(c.Redact(call.Stderr))}
 		if call.Err != nil {
 			return out, call.Err
 		}
