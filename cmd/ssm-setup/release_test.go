@@ -8,19 +8,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/ssm-setup/ssm-setup/installer/release"
 	"github.com/ssm-setup/ssm-setup/internal/bench"
 )
 
@@ -587,6 +593,97 @@ func TestDownloadFailures(t *testing.T) {
 	}
 }
 
+// The lock file keeps the entries of earlier runs and lists each file as soon as it is
+// in the mirror, also when a later platform of the same run fails.
+func TestDownloadLockFileMerge(t *testing.T) {
+	fx := newReleaseFixture(t, nil)
+	dl := func(dest, version string, platforms ...string) cliResult {
+		args := []string{"download", "--region", testRegion, "--version", version, "--dest", dest, "--trusted-key", testPubKey}
+		for _, p := range platforms {
+			args = append(args, "--platform", p)
+		}
+		return runCLI(t, args...)
+	}
+	lockKeys := func(dest string) []string {
+		var out []string
+		for _, e := range readLock(t, dest).Files {
+			out = append(out, e.Version+"/"+e.Folder)
+		}
+		return out
+	}
+
+	t.Run("earlier entries kept", func(t *testing.T) {
+		dest := t.TempDir()
+		for _, run := range [][]string{
+			{"3.2.900.0", "debian_amd64", "linux_amd64"},
+			{"3.3.40.0", "debian_amd64", "linux_amd64"},
+			{testLatest, "linux_amd64"},
+			{testLatest, "debian_amd64", "linux_amd64"}, // one new file, one already there
+		} {
+			if r := dl(dest, run[0], run[1:]...); r.code != 0 {
+				t.Fatalf("download %v: %v", run, r)
+			}
+		}
+		want := []string{"3.2.900.0/debian_amd64", "3.2.900.0/linux_amd64", "3.3.100.0/debian_amd64", "3.3.100.0/linux_amd64", "3.3.40.0/debian_amd64", "3.3.40.0/linux_amd64"}
+		if got := lockKeys(dest); !slices.Equal(got, want) {
+			t.Errorf("lock file lists %v, want %v", got, want)
+		}
+	})
+
+	t.Run("later platform fails", func(t *testing.T) {
+		dest := t.TempDir()
+		fx.srv.Fail(pkgKey(testLatest, "linux_amd64"), 403)
+		defer fx.srv.Fail(pkgKey(testLatest, "linux_amd64"), 0)
+		if r := dl(dest, testLatest, "debian_amd64", "linux_amd64"); r.code != 5 {
+			t.Fatalf("download with the rpm refused: got exit %d, want 5\n%v", r.code, r)
+		}
+		if got, want := lockKeys(dest), []string{testLatest + "/debian_amd64"}; !slices.Equal(got, want) {
+			t.Errorf("lock file lists %v, want %v", got, want)
+		}
+		checkMirror(t, dest, fx.dir, testLatest, []string{"debian_amd64"}, func(key string) string { return fx.srv.Endpoint() + "/" + testBucket + "/" + key })
+	})
+}
+
+// A --dest that cannot take a mirror (a file, a lock file download cannot read) is a
+// usage error found before anything is downloaded.
+func TestDownloadBadDest(t *testing.T) {
+	fx := newReleaseFixture(t, nil)
+	key := pkgKey(testLatest, "debian_amd64")
+	tests := []struct {
+		name    string
+		lock    string // content of DIR/ssm-setup-lock.json; "" = --dest is a file
+		wantErr string
+	}{
+		{"dest is a file", "", "not a directory"},
+		{"damaged lock file", `{"files": [`, "lock file"},
+		{"lock file of another schema", `{"schema_version": 2, "files": []}`, "schema_version 2, want 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dest := filepath.Join(dir, "mirror")
+			if tt.lock == "" {
+				os.WriteFile(dest, []byte("a file"), 0o644)
+			} else {
+				os.MkdirAll(dest, 0o755)
+				os.WriteFile(filepath.Join(dest, LockFileName), []byte(tt.lock), 0o644)
+			}
+			before := regularFiles(t, dir)
+			reqs := fx.srv.Requests(key)
+			r := runCLI(t, "download", "--region", testRegion, "--platform", "debian_amd64", "--dest", dest, "--trusted-key", testPubKey)
+			if r.code != 2 || !strings.Contains(r.err, tt.wantErr) {
+				t.Errorf("got exit %d, want 2 with %q\n%v", r.code, tt.wantErr, r)
+			}
+			if after := regularFiles(t, dir); !slices.Equal(before, after) {
+				t.Errorf("files changed: before %v, after %v", before, after)
+			}
+			if n := fx.srv.Requests(key) - reqs; n != 0 {
+				t.Errorf("got %d package requests, want none", n)
+			}
+		})
+	}
+}
+
 // The JSON error object goes to stdout with --output json.
 func TestDownloadFailureJSON(t *testing.T) {
 	newReleaseFixture(t, nil)
@@ -633,6 +730,21 @@ func TestVersionsCommand(t *testing.T) {
 	r = runCLI(t, "versions", "--root", root, "--region", testRegion)
 	if r.code != 0 || !strings.Contains(r.out, "debian_amd64") || !strings.Contains(r.out, "3.3.100.0 (latest)") || !strings.Contains(r.out, "3.3.40.0 (stable)") {
 		t.Errorf("versions (text, detected folder): %v", r)
+	}
+}
+
+// A source that fails (here: 500 on every try) ends `versions` with exit 5 at the
+// first key, instead of passing over the failure and waiting again for the next keys.
+func TestVersionsSourceFailure(t *testing.T) {
+	fx := newReleaseFixture(t, nil)
+	fx.srv.Fail("latest/VERSION", 500)
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	r := runCLI(t, "versions", "--region", testRegion, "--platform", "debian_amd64", "--output", "json")
+	if r.code != 5 || !strings.Contains(r.out, "latest/VERSION") || !strings.Contains(r.out, "HTTP 500") {
+		t.Errorf("got exit %d, want 5 naming latest/VERSION and HTTP 500\n%v", r.code, r)
+	}
+	if n := fx.srv.Requests("stable/VERSION") + fx.srv.Requests("ssm-agent-manifest.json"); n != 0 {
+		t.Errorf("got %d requests after the failure, want none", n)
 	}
 }
 
@@ -799,5 +911,43 @@ func TestDetectRootArchFromELF(t *testing.T) {
 	}
 	if p.Arch != runtime.GOARCH || len(p.Notes) != 0 {
 		t.Errorf("arch %q, notes %q; want %s read from bin/sh and no note", p.Arch, p.Notes, runtime.GOARCH)
+	}
+}
+
+// install --proxy routes the S3 client through the proxy without replacing the SDK's
+// own HTTP client, so AWS_CA_BUNDLE keeps working (a custom client made the SDK
+// refuse the bundle: "load AWS configuration: unable to add custom RootCAs").
+func TestSourceProxyKeepsCABundle(t *testing.T) {
+	hermeticEnv(t, "http://bucket.example") // not loopback, so the proxy applies
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	var mu sync.Mutex
+	var seen []string
+	proxySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Scheme+"://"+r.URL.Host+r.URL.Path)
+		mu.Unlock()
+		io.WriteString(w, testLatest+"\n")
+	}))
+	defer proxySrv.Close()
+
+	f := newFactory(IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	src, _, err := f.source(context.Background(), &ReleaseFlags{Region: testRegion, Source: "s3", Proxy: proxySrv.URL})
+	if err != nil {
+		t.Fatalf("source with --proxy and AWS_CA_BUNDLE: %v", err)
+	}
+	got, err := release.FetchSmall(context.Background(), src, "latest/VERSION", 64)
+	if err != nil || strings.TrimSpace(string(got)) != testLatest {
+		t.Fatalf("got %q, %v; want %s through the proxy", got, err, testLatest)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "http://bucket.example/" + testBucket + "/latest/VERSION"; len(seen) != 1 || seen[0] != want {
+		t.Errorf("the proxy saw %q, want one request for %s", seen, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,8 +106,12 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 		return err
 	}
 	res := versionsResult{Source: src.String(), PlatformFolder: folder, Versions: []versionEntry{}}
-	res.Latest = readVersionFile(ctx, src, "latest/VERSION")
-	res.Stable = readVersionFile(ctx, src, "stable/VERSION")
+	if res.Latest, err = readVersionFile(ctx, src, "latest/VERSION"); err != nil {
+		return err
+	}
+	if res.Stable, err = readVersionFile(ctx, src, "stable/VERSION"); err != nil {
+		return err
+	}
 	if p, err := f.Platform(ctx, ""); err == nil && p.Agent.Installed {
 		res.Installed = p.Agent.Version
 	}
@@ -145,17 +150,23 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 	})
 }
 
-// readVersionFile reads latest/VERSION or stable/VERSION; "" when the source has none.
-func readVersionFile(ctx context.Context, src release.Source, key string) string {
+// readVersionFile reads latest/VERSION or stable/VERSION; "" when the source has none
+// (a mirror need not have them) or it holds no version. Any other failure (network,
+// 5xx after retries) is returned: going on would only repeat the same wait for the
+// next keys.
+func readVersionFile(ctx context.Context, src release.Source, key string) (string, error) {
 	b, err := release.FetchSmall(ctx, src, key, 64)
+	if errors.Is(err, release.ErrNotFound) || errors.Is(err, release.ErrForbidden) {
+		return "", nil
+	}
 	if err != nil {
-		return ""
+		return "", err
 	}
 	v, err := release.ParseVersion(strings.TrimSpace(string(b)))
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return v.String()
+	return v.String(), nil
 }
 
 // ----- download -----
@@ -171,6 +182,9 @@ type DownloadOptions struct {
 
 // LockFileName is the record `download` keeps in its destination directory.
 const LockFileName = "ssm-setup-lock.json"
+
+// lockSchemaVersion is the schema_version of the lock files download writes.
+const lockSchemaVersion = 1
 
 type lockFile struct {
 	SchemaVersion int         `json:"schema_version"`
@@ -263,6 +277,15 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 	if err != nil {
 		return fail.Usagef("invalid --dest %q: %w", opts.Dest, err)
 	}
+	if st, err := os.Stat(dest); err == nil && !st.IsDir() {
+		return fail.WithHint(fail.Usagef("invalid --dest %q: not a directory", opts.Dest), "pass --dest with a new or existing directory")
+	}
+	// The lock file is read before anything is downloaded: a damaged one stops the
+	// run while nothing has changed yet.
+	lock, err := readLockFile(filepath.Join(dest, LockFileName))
+	if err != nil {
+		return err
+	}
 	res := downloadResult{Dest: dest, Source: src.String(), Files: []lockEntry{}, LockFile: filepath.Join(dest, LockFileName)}
 	// latest and stable are recorded as latest/VERSION and stable/VERSION, so the mirror
 	// answers --version latest and --version stable as the bucket did.
@@ -290,6 +313,11 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 		}
 		f.Logger().Info("verified", "file", pkg.Path, "signer", pkg.SignerFingerprint)
 		res.Files = append(res.Files, lockEntry{Version: v, Folder: t.folder, File: pkg.File, Size: pkg.Size, SHA256: pkg.SHA256, SignerFingerprint: pkg.SignerFingerprint, SignedAt: pkg.SignedAt.UTC(), SourceURL: pkg.URL})
+		// Recorded at once: if a later platform fails, the lock file still lists every
+		// file that is in the mirror.
+		if err := writeLockFile(res.LockFile, lock, res.Files); err != nil {
+			return err
+		}
 		if (pointer == "latest" || pointer == "stable") && (pointerSeen == "" || versionLess(pointerSeen, v)) {
 			pointerSeen = v
 		}
@@ -298,9 +326,6 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 		if _, err := fsutil.WriteFileAtomic(filepath.Join(dest, pointer, "VERSION"), []byte(pointerSeen+"\n"), 0o644); err != nil {
 			return fmt.Errorf("write %s/VERSION: %w", pointer, err)
 		}
-	}
-	if err := mergeLockFile(res.LockFile, res.Files); err != nil {
-		return err
 	}
 	return f.Print(res, func(t *textPrinter) {
 		for _, e := range res.Files {
@@ -342,16 +367,32 @@ func versionLess(a, b string) bool {
 	return errA == nil && errB == nil && va.Compare(vb) < 0
 }
 
-// mergeLockFile adds entries to the lock file, replacing entries for the same file.
-func mergeLockFile(path string, entries []lockEntry) error {
-	lf := lockFile{SchemaVersion: 1}
-	if data, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(data, &lf); err != nil {
-			return fail.WithHint(fmt.Errorf("read %s: %w", path, err), "move the damaged lock file away; download writes a new one")
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read %s: %w", path, err)
+// readLockFile reads the lock file at path; a missing one is an empty lock file. A
+// file that is not a lock file of this schema is a usage error: download would
+// otherwise overwrite what it cannot read.
+func readLockFile(path string) (lockFile, error) {
+	lf := lockFile{SchemaVersion: lockSchemaVersion}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return lf, nil
 	}
+	if err != nil {
+		return lf, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, &lf); err != nil {
+		return lf, fail.WithHint(fail.Usagef("lock file %s: %w", path, err), "move the damaged lock file away; download writes a new one")
+	}
+	if lf.SchemaVersion != lockSchemaVersion {
+		return lf, fail.WithHint(fail.Usagef("lock file %s: schema_version %d, want %d", path, lf.SchemaVersion, lockSchemaVersion),
+			"download into another --dest, or move the lock file away")
+	}
+	return lf, nil
+}
+
+// writeLockFile adds entries to lf, replacing entries for the same file, and writes
+// it to path.
+func writeLockFile(path string, lf lockFile, entries []lockEntry) error {
+	lf.Files = slices.Clone(lf.Files) // the caller's lf is merged into again later
 	key := func(e lockEntry) string { return e.Version + "/" + e.Folder + "/" + e.File }
 	byKey := map[string]int{}
 	for i, e := range lf.Files {
@@ -421,8 +462,10 @@ Any failure exits 4 and says which check failed. verify does not need root.`,
 }
 
 func runVerify(f *Factory, opts *VerifyOptions) error {
-	if _, err := os.Stat(opts.Package); err != nil {
+	if st, err := os.Stat(opts.Package); err != nil {
 		return fail.Usagef("invalid --package %q: %w", opts.Package, err)
+	} else if !st.Mode().IsRegular() {
+		return fail.WithHint(fail.Usagef("invalid --package %q: not a regular file", opts.Package), "pass the package file, e.g. --package ./amazon-ssm-agent.deb")
 	}
 	kr, err := f.keyring(&opts.Release)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"golang.org/x/net/http/httpproxy"
 
@@ -66,14 +65,8 @@ func (f *Factory) resolveRegion(ctx context.Context, flag string) (string, error
 		}
 		return cfg.Region
 	}
-	region, err := release.ResolveRegion(ctx, flag, f.Getenv, profile, f.imdsRegion)
-	if err != nil {
-		return "", err
-	}
-	if err := release.ValidateRegion(region); err != nil {
-		return "", err
-	}
-	return region, nil
+	// ResolveRegion validates the region it finds, naming where it came from.
+	return release.ResolveRegion(ctx, flag, f.Getenv, profile, f.imdsRegion)
 }
 
 // source builds the release source; the region is resolved only for S3 sources.
@@ -92,22 +85,20 @@ func (f *Factory) source(ctx context.Context, r *ReleaseFlags) (release.Source, 
 	}
 	so := release.SourceOptions{Region: region, Logger: f.Logger()}
 	if r.Proxy != "" {
-		so.HTTPClient = proxiedClient(r.Proxy, r.NoProxy)
+		// A proxy function, not a whole client: the SDK keeps its own client, so
+		// AWS_CA_BUNDLE still applies (a custom client made the SDK refuse it).
+		so.Proxy = proxyFunc(r.Proxy, r.NoProxy)
 	}
 	src, err := release.NewSource(ctx, r.Source, so)
 	return src, region, err
 }
 
-// proxiedClient is an HTTP client whose requests go through proxyURL (already
-// validated), except to the hosts in noProxy, the instance metadata addresses and
-// loopback.
-func proxiedClient(proxyURL, noProxy string) *http.Client {
+// proxyFunc sends requests through proxyURL (already validated), except to the hosts
+// in noProxy, the instance metadata addresses and loopback.
+func proxyFunc(proxyURL, noProxy string) func(*http.Request) (*url.URL, error) {
 	cfg := httpproxy.Config{HTTPProxy: proxyURL, HTTPSProxy: proxyURL, NoProxy: proxy.MergeNoProxy(noProxy)}
 	proxyFor := cfg.ProxyFunc()
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL) }
-	t.ResponseHeaderTimeout = 30 * time.Second
-	return &http.Client{Transport: t}
+	return func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL) }
 }
 
 // keyring is AWS's embedded keys plus --trusted-key files and SSM_SETUP_TRUSTED_KEYS.

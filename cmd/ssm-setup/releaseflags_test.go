@@ -5,9 +5,8 @@ import (
 	"testing"
 )
 
-func TestProxiedClient(t *testing.T) {
-	client := proxiedClient("http://proxy.example:3128", "s3.internal.example,.corp.example")
-	proxyFor := client.Transport.(*http.Transport).Proxy
+func TestProxyFunc(t *testing.T) {
+	proxyFor := proxyFunc("http://proxy.example:3128", "s3.internal.example,.corp.example")
 	tests := []struct {
 		name string
 		url  string

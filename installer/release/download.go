@@ -112,9 +112,10 @@ var (
 
 // Download streams key from src into destPath in one pass: the bytes go to a temp file
 // beside destPath, the SHA-256, o.Sinks and the progress writer. A transfer that fails
-// midway is tried again from the byte where it stopped (a Range request), so every
-// sink sees each byte exactly once; a source that cannot resume ends the download
-// with an error wrapping ErrRangeIgnored. Answers such as 404 or 403 are not retried.
+// midway is tried again from the byte where it stopped (a Range request); from a
+// source that cannot resume, the object is fetched again from the start and the bytes
+// already received are skipped. Either way every sink sees each byte exactly once.
+// Answers such as 404 or 403 are not retried.
 // On success the temp file is renamed to destPath (mode 0644); on failure it is
 // removed and destPath is left untouched.
 func Download(ctx context.Context, src Source, key, destPath string, o DownloadOptions) (DownloadResult, error) {
@@ -231,6 +232,15 @@ func (d *download) once(ctx context.Context) error {
 	defer timer.Stop()
 
 	body, size, err := d.src.Open(actx, d.key, d.written)
+	var skip int64
+	if err != nil && d.written > 0 && errors.Is(err, ErrRangeIgnored) {
+		// A server without Range support (python -m http.server, many simple web
+		// mirrors) sends the whole object again: read past the bytes the file and the
+		// sinks already have, so that they still see each byte once.
+		d.log.Warn("the source cannot resume; downloading from the start and skipping the bytes already received", "url", d.url, "skip", d.written)
+		body, size, err = d.src.Open(actx, d.key, 0)
+		skip = d.written
+	}
 	if err != nil {
 		if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
 			return fmt.Errorf("no response for %v: %w", d.stall, errStalled)
@@ -260,6 +270,17 @@ func (d *download) once(ctx context.Context) error {
 	}
 
 	r := &watchReader{r: body, timer: timer, stall: d.stall}
+	if skip > 0 {
+		if n, err := io.CopyN(io.Discard, r, skip); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
+				err = errStalled
+			}
+			return fmt.Errorf("restart from byte 0: skipped %d of the %d bytes received before: %w", n, skip, err)
+		}
+	}
 	var src io.Reader = r
 	if d.size >= 0 {
 		src = io.LimitReader(r, d.size-d.written+1) // one extra byte shows an overlong body
@@ -400,15 +421,17 @@ func (w *watchReader) Read(p []byte) (int, error) {
 
 // FetchSmall reads a small object whole: a VERSION file, a signature, the manifest.
 // An object larger than limit bytes is an error. Short or broken bodies are tried
-// again (3 tries in all, each at most 2 minutes); answers such as 404 are not.
+// again (3 tries in all, each at most 2 minutes). A request that fails is not: the
+// source has retried it already (see Source.Open), and retrying its retries would
+// multiply the wait on a machine without network.
 func FetchSmall(ctx context.Context, src Source, key string, limit int64) ([]byte, error) {
 	const tries = 3
 	for try := 1; ; try++ {
-		b, err := fetchSmallOnce(ctx, src, key, limit)
+		b, opened, err := fetchSmallOnce(ctx, src, key, limit)
 		if err == nil {
 			return b, nil
 		}
-		if isPermanent(err) || errors.Is(err, errTooLarge) || ctx.Err() != nil || try >= tries {
+		if !opened || isPermanent(err) || errors.Is(err, errTooLarge) || ctx.Err() != nil || try >= tries {
 			return nil, err
 		}
 		if err := sleep(ctx, backoff(try, 200*time.Millisecond, 2*time.Second)); err != nil {
@@ -417,26 +440,28 @@ func FetchSmall(ctx context.Context, src Source, key string, limit int64) ([]byt
 	}
 }
 
-func fetchSmallOnce(ctx context.Context, src Source, key string, limit int64) ([]byte, error) {
+// fetchSmallOnce is one try of FetchSmall; opened says whether the source answered
+// with a body (only then is a failure worth another try).
+func fetchSmallOnce(ctx context.Context, src Source, key string, limit int64) (b []byte, opened bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, smallFetchTimeout)
 	defer cancel()
 	body, size, err := src.Open(ctx, key, 0)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer body.Close()
 	u := src.URL(key)
 	if size > limit {
-		return nil, fail.New(fail.Download, "get %s: %d bytes is %w (at most %d)", u, size, errTooLarge, limit)
+		return nil, true, fail.New(fail.Download, "get %s: %d bytes is %w (at most %d)", u, size, errTooLarge, limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	b, err = io.ReadAll(io.LimitReader(body, limit+1))
 	switch {
 	case int64(len(b)) > limit:
-		return nil, fail.New(fail.Download, "get %s: the body is %w (at most %d bytes)", u, errTooLarge, limit)
+		return nil, true, fail.New(fail.Download, "get %s: the body is %w (at most %d bytes)", u, errTooLarge, limit)
 	case err != nil:
-		return nil, fail.Wrap(fail.Download, fmt.Errorf("get %s: read at byte %d: %w", u, len(b), err))
+		return nil, true, fail.Wrap(fail.Download, fmt.Errorf("get %s: read at byte %d: %w", u, len(b), err))
 	case size >= 0 && int64(len(b)) != size:
-		return nil, fail.New(fail.Download, "get %s: truncated: got %d bytes, want %d", u, len(b), size)
+		return nil, true, fail.New(fail.Download, "get %s: truncated: got %d bytes, want %d", u, len(b), size)
 	}
-	return b, nil
+	return b, true, nil
 }

@@ -112,8 +112,12 @@ func TestDownloadFaults(t *testing.T) {
 		{name: "slow headers then retried", faults: []fault{{delay: 5 * time.Second, cutAt: -1, truncAt: -1}}, wantRanges: []string{"", ""}},
 		{name: "truncated every time", retries: 2, faults: []fault{truncFault(1000), truncFault(1000), truncFault(1000)},
 			wantRanges: []string{"", "bytes=1000-", "bytes=2000-"}, wantKind: fail.Download, wantErr: []string{"truncated: got 3000 bytes, want 200000", "after 3 tries"}},
+		// A server without Range support: the object is fetched again from the start
+		// and the bytes already received are skipped, so the sink still sees each once.
 		{name: "source ignores Range", ignoreRange: true, faults: []fault{cutFault(70_000)},
-			wantRanges: []string{"", "bytes=70000-"}, wantKind: fail.Download, wantErr: []string{"resume", "at byte 70000"}, wantIs: ErrRangeIgnored},
+			wantRanges: []string{"", "bytes=70000-", ""}},
+		{name: "source ignores Range, cut again while skipping", ignoreRange: true, faults: []fault{cutFault(70_000), {cutAt: -1, truncAt: -1}, cutFault(30_000)},
+			wantRanges: []string{"", "bytes=70000-", "", "bytes=70000-", ""}},
 		{name: "404 is not retried", faults: []fault{statusFault(404, "NoSuchKey")}, wantRanges: []string{""}, wantKind: fail.Download, wantErr: []string{"not found: "}, wantIs: ErrNotFound},
 		{name: "403 is not retried", faults: []fault{statusFault(403, "AccessDenied")}, wantRanges: []string{""}, wantKind: fail.Download, wantErr: []string{"access denied: "}, wantIs: ErrForbidden},
 		{name: "500 forever", faults: []fault{func() fault { f := statusFault(500, "InternalError"); f.forever = true; return f }()},

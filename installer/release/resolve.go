@@ -118,8 +118,9 @@ func Resolve(ctx context.Context, src Source, spec, folder, ceiling string) (Res
 		"pass --version with an available version; `ssm-setup versions` lists them")
 }
 
-// fourToThree drops the fourth part of a.b.c.d versions inside a constraint.
-var fourToThree = regexp.MustCompile(`(\d+\.\d+\.\d+)\.\d+`)
+// fourToThree drops the fourth part of a.b.c.d versions inside a constraint, a number
+// or a wildcard (3.3.1142.* means 3.3.1142, as the fourth part is not matched).
+var fourToThree = regexp.MustCompile(`(\d+\.\d+\.\d+)\.(?:\d+|[*xX])`)
 
 // readPointer reads latest/VERSION or stable/VERSION. A directory without
 // latest/VERSION falls back to its newest version.
@@ -154,11 +155,15 @@ func checkExists(ctx context.Context, src Source, v Version, folder string) erro
 	// The small signature beside the package answers first: opening the package itself
 	// would start sending megabytes only to drop them. Releases before 3.1.1141.0 have
 	// no signature, so without one the package is asked for.
-	if body, _, err := src.Open(ctx, key+".sig", 0); err == nil {
+	body, _, err := src.Open(ctx, key+".sig", 0)
+	if err == nil {
 		body.Close()
 		return nil
 	}
-	body, _, err := src.Open(ctx, key, 0)
+	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) {
+		return err // the source failed (network, 5xx after retries): asking again cannot help
+	}
+	body, _, err = src.Open(ctx, key, 0)
 	if err == nil {
 		body.Close()
 		return nil

@@ -32,6 +32,8 @@ func TestResolve(t *testing.T) {
 		{name: "caret", spec: "^2", want: "2.3.1319.0"},
 		{name: "three parts", spec: "3.2.2100", want: "3.2.2100.0"},
 		{name: "four parts in a constraint", spec: "<=3.2.2100.0", want: "3.2.2100.0"},
+		{name: "wildcard fourth part", spec: "3.2.2100.*", want: "3.2.2100.0"},
+		{name: "x fourth part", spec: "3.3.1142.x", want: "3.3.1142.0"},
 		{name: "constraint skips Inactive", spec: "3.3.999", wantKind: fail.Download, wantErr: []string{`matches "3.3.999"`, "newest available: 3.3.1200.0"}},
 		{name: "latest above the ceiling", spec: "latest", ceiling: "3.0.1479.0", want: "3.0.1479.0"},
 		{name: "latest capped to the newest below the ceiling", spec: "latest", ceiling: "3.1.9999.0", want: "3.1.1188.0"},
@@ -180,4 +182,21 @@ func TestResolveBadVersionFile(t *testing.T) {
 	b.put(sourceKinds[3].prefix+"/latest/VERSION", []byte("<html>"))
 	_, err := Resolve(testCtx(t), src, "latest", "linux_amd64", "")
 	checkErr(t, err, fail.Download, `holds "<html>", want a version a.b.c.d`)
+}
+
+// TestResolveExactNetworkDown: when the source cannot be reached, an exact version
+// fails after the signature request's own retries, without asking for the package too.
+func TestResolveExactNetworkDown(t *testing.T) {
+	ft := &failingTransport{}
+	o := fastSource
+	o.HTTPClient = &http.Client{Transport: ft}
+	src, err := NewSource(testCtx(t), "https://mirror.example.com/ssm", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resolve(testCtx(t), src, "3.3.1142.0", "linux_amd64", "")
+	checkErr(t, err, fail.Download, "3.3.1142.0/linux_amd64/amazon-ssm-agent.rpm.sig", "network is unreachable")
+	if ft.n != o.MaxAttempts {
+		t.Errorf("got %d requests, want %d (one request with its retries)", ft.n, o.MaxAttempts)
+	}
 }

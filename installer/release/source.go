@@ -39,6 +39,10 @@ type SourceOptions struct {
 	// HTTPClient replaces the default client (proxy from the environment, 30 s to
 	// connect and to get response headers, no limit on the body).
 	HTTPClient *http.Client
+	// Proxy, when not nil, picks the proxy of each request of the default client
+	// instead of HTTPS_PROXY/NO_PROXY (e.g. install --proxy). Unlike a whole
+	// HTTPClient it keeps the SDK's own client, so AWS_CA_BUNDLE still applies.
+	Proxy func(*http.Request) (*url.URL, error)
 	// MaxAttempts is the number of tries of one request (first try included) on
 	// throttling, 5xx and network errors; 0 keeps the default: 3, or AWS_MAX_ATTEMPTS
 	// and max_attempts for S3 sources.
@@ -108,10 +112,13 @@ func badSource(spec, why string) error {
 
 // defaultHTTPClient has no overall timeout (packages are large) but bounds connecting
 // and waiting for the response headers; Download watches for stalled bodies.
-func defaultHTTPClient() *http.Client {
+func defaultHTTPClient(proxy func(*http.Request) (*url.URL, error)) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = headerTimeout
 	t.DialContext = (&net.Dialer{Timeout: headerTimeout, KeepAlive: 30 * time.Second}).DialContext
+	if proxy != nil {
+		t.Proxy = proxy
+	}
 	return &http.Client{Transport: t}
 }
 

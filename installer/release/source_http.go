@@ -42,7 +42,7 @@ func newHTTPSource(spec string, o SourceOptions) (Source, error) {
 	u.RawPath = ""
 	s := &httpSource{base: u, client: o.HTTPClient, maxAttempts: o.MaxAttempts, maxBackoff: o.MaxBackoff, log: orDiscard(o.Logger)}
 	if s.client == nil {
-		s.client = defaultHTTPClient()
+		s.client = defaultHTTPClient(o.Proxy)
 	}
 	if s.maxAttempts <= 0 {
 		s.maxAttempts = defaultMaxAttempts

@@ -63,7 +63,12 @@ func newS3Source(ctx context.Context, bucket, prefix string, public bool, o Sour
 		// environment; bound the wait for the response headers.
 		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = headerTimeout }).
-			WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = headerTimeout })))
+			WithTransportOptions(func(t *http.Transport) {
+				t.ResponseHeaderTimeout = headerTimeout
+				if o.Proxy != nil {
+					t.Proxy = o.Proxy
+				}
+			})))
 	}
 	if o.MaxAttempts > 0 {
 		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))

@@ -3,6 +3,7 @@ package release
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -221,6 +222,12 @@ func TestS3Partitions(t *testing.T) {
 		{name: "commercial", region: "us-east-1", wantURL: "https://amazon-ssm-us-east-1.s3.us-east-1.amazonaws.com/latest/VERSION"},
 		{name: "China", region: "cn-north-1", wantURL: "https://amazon-ssm-cn-north-1.s3.cn-north-1.amazonaws.com.cn/latest/VERSION"},
 		{name: "GovCloud", region: "us-gov-west-1", wantURL: "https://amazon-ssm-us-gov-west-1.s3.us-gov-west-1.amazonaws.com/latest/VERSION"},
+		// The other partitions of the facts file, section 1.
+		{name: "ISO", region: "us-iso-east-1", wantURL: "https://amazon-ssm-us-iso-east-1.s3.us-iso-east-1.c2s.ic.gov/latest/VERSION"},
+		{name: "ISO-B", region: "us-isob-east-1", wantURL: "https://amazon-ssm-us-isob-east-1.s3.us-isob-east-1.sc2s.sgov.gov/latest/VERSION"},
+		{name: "ISO-F", region: "us-isof-south-1", wantURL: "https://amazon-ssm-us-isof-south-1.s3.us-isof-south-1.csp.hci.ic.gov/latest/VERSION"},
+		{name: "ISO-E", region: "eu-isoe-west-1", wantURL: "https://amazon-ssm-eu-isoe-west-1.s3.eu-isoe-west-1.cloud.adc-e.uk/latest/VERSION"},
+		{name: "European Sovereign Cloud", region: "eusc-de-east-1", wantURL: "https://amazon-ssm-eusc-de-east-1.s3.eusc-de-east-1.amazonaws.eu/latest/VERSION"},
 		{name: "FIPS", region: "us-east-2", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, wantURL: "https://amazon-ssm-us-east-2.s3-fips.us-east-2.amazonaws.com/latest/VERSION"},
 		{name: "dual-stack", region: "eu-west-1", env: map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, wantURL: "https://amazon-ssm-eu-west-1.s3.dualstack.eu-west-1.amazonaws.com/latest/VERSION"},
 	}
@@ -386,6 +393,41 @@ func TestFetchSmall(t *testing.T) {
 			}
 			if err != nil || string(got) != tt.want {
 				t.Errorf("got %q, %v, want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// failingTransport fails every request as an unreachable network does, and counts them.
+type failingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+	return nil, errors.New("dial tcp 192.0.2.1:443: connect: network is unreachable")
+}
+
+// TestFetchSmallNetworkDown: a request that fails is retried by the source only, not
+// again by FetchSmall on top (which multiplied the wait without network).
+func TestFetchSmallNetworkDown(t *testing.T) {
+	awsTestEnv(t, "")
+	for _, spec := range []string{"s3", "https://mirror.example.com/ssm"} {
+		t.Run(spec, func(t *testing.T) {
+			ft := &failingTransport{}
+			o := fastSource
+			o.HTTPClient = &http.Client{Transport: ft}
+			src, err := NewSource(testCtx(t), spec, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = FetchSmall(testCtx(t), src, "latest/VERSION", 64)
+			checkErr(t, err, fail.Download, "network is unreachable")
+			if ft.n != o.MaxAttempts {
+				t.Errorf("got %d requests, want %d (the source's attempts, once)", ft.n, o.MaxAttempts)
 			}
 		})
 	}
