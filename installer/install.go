@@ -92,10 +92,13 @@ type Step struct {
 
 // installer holds one run's collaborators.
 type installer struct {
-	o      Options
-	log    *slog.Logger
-	pm     pkgmgr.Manager
-	svc    service.Manager // nil in image roots and with --no-start
+	o   Options
+	log *slog.Logger
+	pm  pkgmgr.Manager
+	svc service.Manager // nil in image roots and on hosts without an init system
+	// start says whether this run enables, starts and checks the service: false with
+	// --no-start, where svc only answers state queries.
+	start  bool
 	format string
 	src    release.Source // opened by source()
 	// warnings collects, in a dry run, what a real run would stop at.
@@ -155,9 +158,12 @@ func (in *installer) preflight() error {
 		return err
 	}
 	in.pm = pm
-	if in.o.Root.IsHost() && !in.o.NoStart {
+	if in.o.Root.IsHost() {
 		switch p.InitSystem {
 		case "none", "":
+			if in.o.NoStart {
+				break
+			}
 			err := fail.WithHint(fail.New(fail.Unsupported, "no init system found to run the agent service"), "pass --no-start to install without starting the agent")
 			if !in.o.DryRun {
 				return err
@@ -166,9 +172,14 @@ func (in *installer) preflight() error {
 		default:
 			svc, err := service.New(p.InitSystem, format == "snap", in.o.Runner)
 			if err != nil {
+				if in.o.NoStart {
+					break // nothing to start; the service state is then not known
+				}
 				return err
 			}
-			in.svc = svc
+			// With --no-start the manager still reports the real state: the packages'
+			// own scripts start the agent, and "inactive" would be a guess.
+			in.svc, in.start = svc, !in.o.NoStart
 		}
 	}
 	if err := checkFreeSpace(in.o.Root, 200<<20); err != nil {
@@ -267,7 +278,7 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 			res.Warnings = in.warnings
 			res.Action = "unknown"
 			res.VersionAfter = o.VersionSpec
-			res.Plan = in.unresolvedPlan()
+			res.Plan = in.unresolvedPlan(installed)
 			return res, nil
 		}
 		if err != nil {
@@ -283,12 +294,26 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.Action = action
+	if o.PackageFile != "" && action != ActionUnchanged && aboveCeiling(mustParse(target), o.Platform.MaxAgentVersion) {
+		return res, fail.WithHint(fail.Usagef("package %s holds agent %s, newer than %s, the newest this platform can run", o.PackageFile, target, o.Platform.MaxAgentVersion),
+			fmt.Sprintf("pass an agent package of version %s or older", o.Platform.MaxAgentVersion))
+	}
 	if action == ActionUnchanged {
 		res.Source = "" // nothing was fetched
 		res.VersionAfter = before
 		res.Service = in.serviceState(ctx)
 		in.log.Info("the agent is already at the requested version; nothing to do", "version", before)
 		return res, nil
+	}
+
+	// The ledger is read before anything changes: one that cannot be read stops the
+	// run here, instead of being replaced after the install and losing the record of
+	// the files ssm-setup wrote earlier.
+	var st *state.State
+	if !o.DryRun {
+		if st, err = state.Load(o.Root); err != nil {
+			return res, err
+		}
 	}
 
 	if o.PackageFile == "" && in.format != "snap" {
@@ -314,12 +339,7 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 	for _, c := range cmds {
 		res.Plan = append(res.Plan, Step{Action: "run", Command: c.String()})
 	}
-	if in.svc != nil {
-		for _, c := range in.svc.EnableStartCmds() {
-			res.Plan = append(res.Plan, Step{Action: "run", Command: c.String()})
-		}
-		res.Plan = append(res.Plan, Step{Action: "check health", Detail: "the service is active and the agent stays up"})
-	}
+	res.Plan = append(res.Plan, in.servicePlan(installed)...)
 	res.Plan = append(res.Plan, Step{Action: "record", Detail: o.Root.Path(state.Path)})
 	if o.DryRun {
 		res.Changed = false
@@ -351,20 +371,27 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 			return res, nil
 		}
 	}
-	st, err := state.Load(o.Root)
-	if err != nil {
-		in.log.Warn("cannot read the state file; starting a new one", "error", err)
-		st = &state.State{}
-	}
 	in.record(st, res, pkg)
 	st.Record(o.Now(), res.Action, fmt.Sprintf("%s -> %s via %s", orNone(res.VersionBefore), res.VersionAfter, res.PackageManager))
 	for _, path := range in.written {
 		st.AddFile(path, "AWS signing key for rpm --import", fileSHA256(o.Root.Path(path)))
 	}
 
-	if in.svc != nil {
+	if in.svc != nil && !in.start && !installed {
+		// --no-start: the package's own scripts enable and start the agent on a first
+		// install; leave it installed but stopped and disabled, as asked.
+		if err := in.runAll(ctx, in.svc.DisableStopCmds()); err != nil {
+			res.Service = in.serviceState(ctx)
+			if serr := st.Save(o.Root); serr != nil {
+				in.log.Warn("cannot save the state file", "error", serr)
+			}
+			return res, fmt.Errorf("the agent is installed, but --no-start could not stop the service its package started: %w", err)
+		}
+	}
+	if in.start {
 		healthErr := in.startAndCheck(ctx)
 		if healthErr != nil {
+			target := res.VersionAfter // for a snap, the version the store gave
 			// A service manager that cannot start the unit is exit 6; an agent that
 			// does not stay up is exit 10.
 			kind := fail.Unhealthy
@@ -372,15 +399,23 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 				kind = fail.PackageManager
 			}
 			if action == ActionUpgraded && before != "" {
-				if rbPkg, rbErr := in.rollback(ctx, before); rbErr != nil {
-					healthErr = errors.Join(healthErr, fmt.Errorf("roll back to %s failed: %w", before, rbErr))
-				} else {
+				rbPkg, reinstalled, rbErr := in.rollback(ctx, before)
+				if reinstalled {
+					// The previous version is back, healthy or not: the record says so.
 					res.RolledBack = true
 					res.VersionAfter = before
 					res.SHA256, res.SignerFingerprint = rbPkg.SHA256, rbPkg.SignerFingerprint
 					in.record(st, res, rbPkg)
 					st.Record(o.Now(), "rollback", fmt.Sprintf("%s was unhealthy; rolled back to %s", target, before))
+				}
+				switch {
+				case rbErr == nil:
 					healthErr = fail.WithHint(fail.New(fail.Unhealthy, "agent %s was not healthy after the upgrade; rolled back to %s: %w", target, before, healthErr), "see the agent log in /var/log/amazon/ssm/")
+				case reinstalled:
+					healthErr = errors.Join(fail.New(fail.Unhealthy, "agent %s was not healthy after the upgrade: %w", target, healthErr),
+						fmt.Errorf("rolled back to %s, but it is not healthy either: %w", before, rbErr))
+				default:
+					healthErr = errors.Join(healthErr, fmt.Errorf("roll back to %s failed: %w", before, rbErr))
 				}
 			} else {
 				logs := service.LastLogLines(o.Root, 20)
@@ -497,17 +532,46 @@ func (in *installer) startAndCheck(ctx context.Context) error {
 }
 
 // rollback reinstalls the previous version from the cache (or the source) and starts it.
-// It returns the package it reinstalled, for the record.
-func (in *installer) rollback(ctx context.Context, version string) (Package, error) {
+// It returns the package it reinstalled, for the record, and whether the previous
+// version is installed again (also when it then fails its own health check).
+//
+// A snap is reverted with "snap revert": snapd keeps the previous revision, and the
+// store, not S3, is where snaps come from.
+func (in *installer) rollback(ctx context.Context, version string) (Package, bool, error) {
 	in.log.Warn("rolling back", "version", version)
+	if in.format == pkgmgr.FormatSnap {
+		if err := in.runAll(ctx, []run.Cmd{{Name: "snap", Args: []string{"revert", pkgmgr.Package}}}); err != nil {
+			return Package{}, false, err
+		}
+		return Package{Version: version}, true, in.startAndCheck(ctx)
+	}
 	pkg, err := in.fetch(ctx, version, nil)
 	if err != nil {
-		return Package{}, err
+		return Package{}, false, err
 	}
 	if err := in.runAll(ctx, in.pm.InstallCmds(pkg.Path, pkgmgr.InstallOptions{Downgrade: true})); err != nil {
-		return Package{}, err
+		return Package{}, false, err
 	}
-	return pkg, in.startAndCheck(ctx)
+	return pkg, true, in.startAndCheck(ctx)
+}
+
+// servicePlan is the service part of a plan: the start and the health check, or with
+// --no-start on a first install, the stop of what the package's scripts started.
+func (in *installer) servicePlan(installed bool) []Step {
+	var steps []Step
+	switch {
+	case in.svc == nil:
+	case in.start:
+		for _, c := range in.svc.EnableStartCmds() {
+			steps = append(steps, Step{Action: "run", Command: c.String()})
+		}
+		steps = append(steps, Step{Action: "check health", Detail: "the service is active and the agent stays up"})
+	case !installed:
+		for _, c := range in.svc.DisableStopCmds() {
+			steps = append(steps, Step{Action: "run", Detail: "--no-start: stop the service the package's scripts started", Command: c.String()})
+		}
+	}
+	return steps
 }
 
 func (in *installer) serviceState(ctx context.Context) string {
@@ -601,6 +665,12 @@ func (in *installer) resolve(ctx context.Context, installed string) (string, err
 	return resolved.Version.String(), nil
 }
 
+// mustParse parses a version that was checked already.
+func mustParse(s string) release.Version {
+	v, _ := release.ParseVersion(s)
+	return v
+}
+
 func aboveCeiling(v release.Version, ceiling string) bool {
 	if ceiling == "" {
 		return false
@@ -662,7 +732,7 @@ func (in *installer) fetchPlan(ctx context.Context, version string) []Step {
 
 // unresolvedPlan is the dry-run plan when the version could not be resolved: the steps
 // a real run would take, with the version still open.
-func (in *installer) unresolvedPlan() []Step {
+func (in *installer) unresolvedPlan(installed bool) []Step {
 	spec := in.o.VersionSpec
 	if spec == "" {
 		spec = "latest"
@@ -676,11 +746,6 @@ func (in *installer) unresolvedPlan() []Step {
 	for _, c := range in.installCmds(in.o.Cache.Path("VERSION", in.o.Platform.PlatformFolder, file), ActionInstalled) {
 		steps = append(steps, Step{Action: "run", Command: c.String()})
 	}
-	if in.svc != nil {
-		for _, c := range in.svc.EnableStartCmds() {
-			steps = append(steps, Step{Action: "run", Command: c.String()})
-		}
-		steps = append(steps, Step{Action: "check health", Detail: "the service is active and the agent stays up"})
-	}
+	steps = append(steps, in.servicePlan(installed)...)
 	return append(steps, Step{Action: "record", Detail: in.o.Root.Path(state.Path)})
 }

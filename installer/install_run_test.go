@@ -423,6 +423,19 @@ func TestInstall(t *testing.T) {
 			wantKind: fail.Usage, wantMsg: `package {PKGDIR}/agent.deb has version "1.2", not an agent version`,
 		},
 		{
+			name: "package file above the platform's ceiling", platform: withCeiling(debPlatform, oldVersion),
+			setup: func(t *testing.T, e *env, o *Options) {
+				deb, _ := packages(t, newVersion)
+				o.PackageFile = filepath.Join(e.pkgDir, "agent.deb")
+				copyFile(t, deb, o.PackageFile)
+				bench.Sign(t, signer(t), o.PackageFile, false)
+			},
+			answers:  []runtest.Call{debVersionQuery},
+			cmds:     []string{"dpkg-deb -f {PKGDIR}/agent.deb Version"},
+			wantKind: fail.Usage, wantMsg: "package {PKGDIR}/agent.deb holds agent 3.3.100.0, newer than 3.3.99.0, the newest this platform can run",
+			wantHint: "3.3.99.0 or older",
+		},
+		{
 			name: "package manager failure is reported and records nothing", platform: debPlatform, spec: "latest",
 			cmds: []string{"dpkg --root={ROOT} -i " + newDebInCache},
 			answers: []runtest.Call{{Line: "dpkg --root={ROOT} -i " + newDebInCache, ExitCode: 2,
@@ -723,6 +736,15 @@ var enableLine = func() string {
 	return svc.EnableStartCmds()[0].String()
 }()
 
+// disableLine stops and disables the agent's systemd unit (install --no-start).
+var disableLine = func() string {
+	svc, err := service.New(service.Systemd, false, nil)
+	if err != nil {
+		panic(err)
+	}
+	return svc.DisableStopCmds()[0].String()
+}()
+
 // healthRunner is the strict fake, except that it answers the service state query
 // itself: with health[k-1] after the k-th start of the service (health[0] before any),
 // the last answer repeating. The health check polls at its own pace, so the number of
@@ -759,7 +781,7 @@ func newServiceInstaller(t *testing.T, o Options, manager string) *installer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &installer{o: o, log: slog.New(slog.DiscardHandler), pm: pm, svc: svc, format: pm.Format()}
+	return &installer{o: o, log: slog.New(slog.DiscardHandler), pm: pm, svc: svc, start: !o.NoStart, format: pm.Format()}
 }
 
 // TestInstallService covers starting the agent, the health check, the rollback of an
@@ -910,6 +932,74 @@ func TestInstallService(t *testing.T) {
 			wantNot:    "last agent log lines", // there is no log
 			wantAgent:  &state.AgentRecord{Version: oldVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.99.0 deb}", SignerFingerprint: testSignerFP},
 			wantEvents: []string{ActionDowngraded},
+		},
+		{
+			name: "rollback whose previous version is unhealthy too records that version", platform: debPlatform, installed: oldVersion, spec: "latest",
+			bucket: []string{oldVersion, newVersion},
+			calls: []runtest.Call{
+				{Line: "dpkg --root={ROOT} -i " + newDebInCache},
+				{Line: enableLine},
+				{Line: "dpkg --root={ROOT} -i " + oldDebInCache},
+				{Line: enableLine},
+			},
+			health: []string{showFailed, showFailed},
+			want: Result{
+				Changed: true, Action: ActionUpgraded, VersionBefore: oldVersion, VersionAfter: oldVersion, PackageFormat: "deb", PackageManager: "dpkg",
+				Service: "inactive", Source: "{BUCKET}", SHA256: "{SHA 3.3.99.0 deb}", SignerFingerprint: testSignerFP, RolledBack: true,
+			},
+			wantOpens: 1, wantKind: fail.Unhealthy,
+			wantMsgs:   []string{"agent 3.3.100.0 was not healthy after the upgrade", "rolled back to 3.3.99.0, but it is not healthy either"},
+			wantNot:    "roll back to 3.3.99.0 failed",
+			wantAgent:  &state.AgentRecord{Version: oldVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.99.0 deb}", SignerFingerprint: testSignerFP},
+			wantEvents: []string{ActionUpgraded, "rollback"},
+		},
+		{
+			name: "no start on a first install stops what the package started", platform: debPlatform, spec: "latest", bucket: []string{newVersion},
+			setup: func(t *testing.T, e *env, o *Options) { o.NoStart = true },
+			calls: []runtest.Call{
+				{Line: "dpkg --root={ROOT} -i " + newDebInCache},
+				{Line: disableLine},
+			},
+			health: []string{showDisabled},
+			want: Result{
+				Changed: true, Action: ActionInstalled, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
+				Service: "disabled", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP,
+			},
+			wantOpens:  1,
+			wantAgent:  &state.AgentRecord{Version: newVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP},
+			wantEvents: []string{ActionInstalled},
+		},
+		{
+			name: "no start on an upgrade leaves the service as it is and reports it", platform: debPlatform, installed: oldVersion, spec: "latest", bucket: []string{newVersion},
+			setup: func(t *testing.T, e *env, o *Options) { o.NoStart = true },
+			calls: []runtest.Call{
+				{Line: "dpkg --root={ROOT} -i " + newDebInCache},
+			},
+			health: []string{showActive},
+			want: Result{
+				Changed: true, Action: ActionUpgraded, VersionBefore: oldVersion, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
+				Service: "active", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP,
+			},
+			wantOpens:  1,
+			wantAgent:  &state.AgentRecord{Version: newVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP},
+			wantEvents: []string{ActionUpgraded},
+		},
+		{
+			name: "dry run with no start plans the stop", platform: debPlatform, spec: "latest", bucket: []string{newVersion},
+			setup:  func(t *testing.T, e *env, o *Options) { o.DryRun, o.NoStart = true, true },
+			health: []string{showDisabled},
+			want: Result{
+				Action: ActionInstalled, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
+				Service: "disabled", Source: "{BUCKET}", DryRun: true,
+				Plan: []Step{
+					{Action: "download", Detail: "{BUCKET}/3.3.100.0/debian_amd64/amazon-ssm-agent.deb"},
+					{Action: "verify", Detail: "OpenPGP signature {BUCKET}/3.3.100.0/debian_amd64/amazon-ssm-agent.deb.sig and SHA-256"},
+					{Action: "run", Command: "dpkg --root={ROOT} -i " + newDebInCache},
+					{Action: "run", Detail: "--no-start: stop the service the package's scripts started", Command: disableLine},
+					{Action: "record", Detail: "{ROOT}/var/lib/ssm-setup/state.json"},
+				},
+			},
+			wantOpens: 1,
 		},
 		{
 			name: "unchanged re-run only reads the service state", platform: debPlatform, installed: newVersion, spec: newVersion, bucket: []string{newVersion},
@@ -1092,4 +1182,36 @@ func TestInstallHostNoInitSystem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInstallCorruptStateChangesNothing: a state file that does not parse stops the run
+// before the download and the package manager, and is left as it was: replacing it
+// would lose the record of the files ssm-setup wrote earlier.
+func TestInstallCorruptStateChangesNothing(t *testing.T) {
+	e := newEnv(t, newVersion)
+	p := e.root.Path(state.Path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const corrupt = `{"files": [{"path": "/etc/systemd/system/amazon-ssm-agent.service.d/ssm-setup-proxy.conf"`
+	if err := os.WriteFile(p, []byte(corrupt), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Install(context.Background(), e.options(t, debPlatform, "latest"))
+	checkErr(t, err, fail.Unexpected, "is corrupt")
+	if len(e.fake.Ran) != 0 {
+		t.Errorf("got commands %q, want none", e.fake.Ran)
+	}
+	if files := regularFiles(t, e.cache); files != nil {
+		t.Errorf("got files %q in the cache, want none", files)
+	}
+	if got, err := os.ReadFile(p); err != nil || string(got) != corrupt {
+		t.Errorf("got state file %q (%v), want it unchanged", got, err)
+	}
+}
+
+// withCeiling is p on a machine that cannot run agents newer than ceiling.
+func withCeiling(p distro.Platform, ceiling string) distro.Platform {
+	p.MaxAgentVersion = ceiling
+	return p
 }

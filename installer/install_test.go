@@ -211,15 +211,17 @@ func TestPreflight(t *testing.T) {
 		dryRun      bool
 		wantManager string
 		wantUnit    string // "" means no service manager
+		wantStart   bool   // the run starts and checks the service
 		wantWarning string
 		wantKind    fail.Kind
 		wantMsg     string
 		wantHint    string
 	}{
-		{name: "host with systemd", platform: debPlatform, wantManager: "apt", wantUnit: "amazon-ssm-agent"},
-		{name: "host with upstart", platform: upstart, wantManager: "dnf", wantUnit: "amazon-ssm-agent"},
-		{name: "snap agent uses the snap unit", platform: withSnapAgent(debPlatform), wantManager: "snap", wantUnit: service.SnapUnit},
-		{name: "no start", platform: debPlatform, noStart: true, wantManager: "apt"},
+		{name: "host with systemd", platform: debPlatform, wantManager: "apt", wantUnit: "amazon-ssm-agent", wantStart: true},
+		{name: "host with upstart", platform: upstart, wantManager: "dnf", wantUnit: "amazon-ssm-agent", wantStart: true},
+		{name: "snap agent uses the snap unit", platform: withSnapAgent(debPlatform), wantManager: "snap", wantUnit: service.SnapUnit, wantStart: true},
+		// With --no-start the service manager still reports the real state.
+		{name: "no start", platform: debPlatform, noStart: true, wantManager: "apt", wantUnit: "amazon-ssm-agent"},
 		{name: "image root starts nothing", platform: debPlatform, image: true, wantManager: "dpkg"},
 		{
 			name: "no init system", platform: noInit,
@@ -264,6 +266,9 @@ func TestPreflight(t *testing.T) {
 			}
 			if gotUnit != tt.wantUnit {
 				t.Errorf("got service unit %q, want %q", gotUnit, tt.wantUnit)
+			}
+			if in.start != tt.wantStart {
+				t.Errorf("got start %v, want %v", in.start, tt.wantStart)
 			}
 			gotWarnings := strings.Join(in.warnings, "\n")
 			if !strings.Contains(gotWarnings, tt.wantWarning) || (tt.wantWarning == "") != (gotWarnings == "") {

@@ -3,11 +3,16 @@ package installer
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ssm-setup/ssm-setup/distro"
 	"github.com/ssm-setup/ssm-setup/installer/pkgmgr"
+	"github.com/ssm-setup/ssm-setup/installer/service"
+	"github.com/ssm-setup/ssm-setup/installer/state"
+	"github.com/ssm-setup/ssm-setup/internal/fail"
+	"github.com/ssm-setup/ssm-setup/internal/run"
 	"github.com/ssm-setup/ssm-setup/internal/run/runtest"
 	"github.com/ssm-setup/ssm-setup/internal/sysroot"
 )
@@ -74,4 +79,79 @@ func TestInstallSnap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInstallSnapRollback: an unhealthy snap refresh is undone with "snap revert" (snapd
+// keeps the previous revision); no deb or rpm is fetched for it.
+func TestInstallSnapRollback(t *testing.T) {
+	root, err := sysroot.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const before, after = "3.3.1000.0", "3.3.1142.0"
+	fake := runtest.New(t)
+	for _, c := range []runtest.Call{
+		{Line: "snap list amazon-ssm-agent", Stdout: snapList(before)},
+		{Line: "snap refresh amazon-ssm-agent"},
+		{Line: "snap list amazon-ssm-agent", Stdout: snapList(after)},
+		{Line: "snap start --enable amazon-ssm-agent"},
+		{Line: "snap revert amazon-ssm-agent"},
+		{Line: "snap start --enable amazon-ssm-agent"},
+	} {
+		fake.Expect(c)
+	}
+	hr := &snapHealthRunner{Fake: fake, health: []string{snapShowFailed, snapShowActive}}
+	pm, err := pkgmgr.New("snap", sysroot.Root{}, hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(service.Systemd, true, hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &installer{
+		o: Options{
+			Root: root, Runner: hr, Logger: slog.New(slog.DiscardHandler),
+			Platform: distro.Platform{OS: "linux", Arch: "amd64", PackageFormat: "deb", Agent: distro.Agent{Installed: true, Version: before, Via: "snap"}},
+			Now:      func() time.Time { return time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC) },
+			Health:   service.HealthOptions{Stable: 5 * time.Millisecond, Interval: time.Millisecond, Timeout: 200 * time.Millisecond},
+		},
+		log: slog.New(slog.DiscardHandler), pm: pm, svc: svc, start: true, format: "snap",
+	}
+	res, err := in.install(context.Background())
+	checkErr(t, err, fail.Unhealthy, "agent 3.3.1142.0 was not healthy after the upgrade; rolled back to 3.3.1000.0")
+	if !res.RolledBack || res.VersionAfter != before || res.Service != "active" {
+		t.Errorf("got rolled back %v, version after %q, service %q; want true, %q, active", res.RolledBack, res.VersionAfter, res.Service, before)
+	}
+	st, err := state.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Agent == nil || st.Agent.Version != before {
+		t.Errorf("got state agent record %+v, want version %s", st.Agent, before)
+	}
+}
+
+// Answers of `systemctl show` for the snap's unit.
+const (
+	snapShowActive = "ActiveState=active\nSubState=running\nUnitFileState=enabled\nMainPID=4242\nActiveEnterTimestamp=Fri 2026-11-27 15:00:00 UTC\n"
+	snapShowFailed = "ActiveState=failed\nSubState=failed\nUnitFileState=enabled\nMainPID=0\nActiveEnterTimestamp=\n"
+)
+
+// snapHealthRunner answers the snap unit's state query with health[k-1] after the k-th
+// start (health[0] before any), the last answer repeating; other calls go to the fake.
+type snapHealthRunner struct {
+	*runtest.Fake
+	health []string
+	starts int
+}
+
+func (h *snapHealthRunner) Run(ctx context.Context, c run.Cmd) (run.Output, error) {
+	switch {
+	case strings.HasPrefix(c.String(), "systemctl show "+service.SnapUnit+" "):
+		return run.Output{Stdout: []byte(h.health[min(max(h.starts-1, 0), len(h.health)-1)])}, nil
+	case c.String() == "snap start --enable amazon-ssm-agent":
+		h.starts++
+	}
+	return h.Fake.Run(ctx, c)
 }

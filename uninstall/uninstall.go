@@ -251,12 +251,13 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 		}
 	}
 	if res.Changed {
-		if len(errs) == 0 || p.Installed {
-			// While the package is still installed, keep the record of what installed
-			// it: the next uninstall needs that manager.
-			if !packageLeft {
-				p.state.Agent = nil
-			}
+		// While the package is still installed, keep the record of what installed it:
+		// the next uninstall needs that manager.
+		if !packageLeft {
+			p.state.Agent = nil
+		}
+		// The proxy record goes with the last of its files ssm-setup could remove.
+		if p.state.Proxy != nil && !anyRecorded(p.state, p.state.Proxy.Files) {
 			p.state.Proxy = nil
 		}
 		if o.Purge && !stateLeft {
@@ -272,6 +273,16 @@ func (p *Plan) Apply(ctx context.Context) (Result, error) {
 			"fix the causes above and run 'ssm-setup uninstall' again; it skips what is already done")
 	}
 	return res, nil
+}
+
+// anyRecorded reports whether st still records one of paths as a file ssm-setup wrote.
+func anyRecorded(st *state.State, paths []string) bool {
+	for _, p := range paths {
+		if _, ok := st.FindFile(p); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // removeEmptyDropInDir removes the systemd drop-in directory (*.service.d) that held

@@ -291,6 +291,32 @@ func TestUninstall(t *testing.T) {
 			wantDone: []Step{},
 		},
 		{
+			name: "a proxy drop-in that could not be removed stays recorded", platform: debPlatform,
+			fixture: fixture{agent: "3.3.100.0", manager: "dpkg", dropIn: true},
+			calls:   []runtest.Call{{Line: dpkgRemove}},
+			wantPlan: Plan{
+				Installed: true, Version: "3.3.100.0", PackageManager: "dpkg", LeftInPlace: []Leftover{},
+				Steps: []Step{cmdStep("remove the package", dpkgRemove), dropInStep()},
+			},
+			between:     func(t *testing.T, root sysroot.Root) { undeletable(t, root.Path(filepath.Dir(dropIn))) },
+			wantChanged: true,
+			wantDone:    []Step{cmdStep("remove the package", dpkgRemove)},
+			wantFailed:  []string{"remove file ssm-setup wrote (proxy drop-in): "},
+			wantKind:    fail.PackageManager,
+			wantMsgs:    []string{"uninstall failed in 1 of 2 steps: "},
+			wantFiles:   []string{dropIn, pkgmgr.StatusFile},
+			wantState: func(t *testing.T, st *state.State) {
+				if st.Agent != nil {
+					t.Errorf("got agent record %+v, want none: the package is gone", st.Agent)
+				}
+				// The drop-in is still there: status must still show the proxy, and the
+				// next uninstall must still know the file is ssm-setup's.
+				if st.Proxy == nil || len(st.Files) != 1 || st.Files[0].Path != dropIn {
+					t.Errorf("got proxy %+v, files %+v in the state, want the drop-in's record kept", st.Proxy, st.Files)
+				}
+			},
+		},
+		{
 			name: "a failing step does not stop the others and every failure is reported", platform: debPlatform,
 			fixture: fixture{agent: "3.3.100.0", manager: "dpkg", dropIn: true, agentFiles: true},
 			purge:   true,

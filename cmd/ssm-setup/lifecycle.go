@@ -166,10 +166,16 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 	}
 	// ssm-setup's own downloads take the agent's proxy too (they face the same network).
 	opts.Release.Proxy, opts.Release.NoProxy = opts.Proxy, opts.NoProxy
+	cache := f.cache(&opts.Release)
+	if opts.DryRun && opts.Release.CacheDir == "" && !f.IsRoot() {
+		// A dry run shows what the real run, as root, would do: that run uses root's
+		// cache, so the plan looks there (a dry run only reads it) and names its paths.
+		cache = release.Cache{Dir: release.DefaultCacheDir(true, f.Getenv)}
+	}
 	io := installer.Options{
 		Root: f.Root(), Runner: f.Runner, Logger: f.Logger(), Platform: p, Now: f.Now,
 		VersionSpec: opts.Version, PackageFile: opts.Package, SignatureFile: opts.Signature,
-		PackageFormat: opts.PackageFormat, Keyring: kr, Cache: f.cache(&opts.Release),
+		PackageFormat: opts.PackageFormat, Keyring: kr, Cache: cache,
 		Progress:       f.progress("amazon-ssm-agent"),
 		AllowDowngrade: opts.AllowDowngrade, ForceReinstall: opts.ForceReinstall,
 		NoStart: opts.NoStart || !f.Root().IsHost(), DryRun: opts.DryRun,

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,8 +212,6 @@ func TestLifecycleDeb(t *testing.T) {
 	RequireSystem(t)
 	w := newWorld(t)
 	c := w.boot(t)
-	pkgKey := func(v string) string { return "amazon-ssm-" + region + "/" + v + "/" + DebFolder + "/" + DebFile }
-	_ = pkgKey
 
 	t.Run("dry run changes nothing", func(t *testing.T) {
 		r := w.install(t, c, "--version", v1, "--dry-run")
@@ -432,6 +429,24 @@ func TestLifecycleDeb(t *testing.T) {
 			t.Error("ssm-user was removed by --purge")
 		}
 	})
+
+	t.Run("no start installs a stopped, disabled agent", func(t *testing.T) {
+		// The package's own scripts enable and start the agent; --no-start undoes that.
+		r := w.install(t, c, "--version", v1, "--no-start")
+		wantCode(t, r, 0)
+		if res := r.json(t); res["action"] != "installed" || res["service"] != "disabled" {
+			t.Errorf("got action %v service %v, want installed disabled", res["action"], res["service"])
+		}
+		if got := debVersion(t, c); got != v1 {
+			t.Fatalf("dpkg: got %q, want %s", got, v1)
+		}
+		if got := isActive(t, c); got == "active" {
+			t.Errorf("systemctl is-active: got %s, want the agent stopped", got)
+		}
+		if got := strings.TrimSpace(c.Run(t, "sh", "-c", "systemctl is-enabled amazon-ssm-agent || true")); got == "enabled" {
+			t.Errorf("systemctl is-enabled: got %s, want not enabled", got)
+		}
+	})
 }
 
 // TestLifecycleRPM installs, upgrades and removes the rpm with rpm itself under systemd,
@@ -520,5 +535,4 @@ func TestImageRoot(t *testing.T) {
 	if res["package_manager"] != "dpkg" || res["service"] == "active" {
 		t.Errorf("install --root result: %s", stdout.String())
 	}
-	fmt.Fprintln(os.Stderr) // keep fmt used for debugging output formatting
 }
