@@ -86,10 +86,20 @@ func TestDetectEC2(t *testing.T) {
 
 func TestDetectEC2NotEC2(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
-		awsEnv(t, false)
+		awsEnv(t, false) // sets AWS_EC2_METADATA_DISABLED=true
+		// A working metadata service: only the setting keeps detection away from it.
+		imds := &fakeIMDS{t: t}
+		srv := httptest.NewServer(imds)
+		defer srv.Close()
+		t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.URL)
 		got, err := DetectEC2(context.Background(), nil)
 		if got != nil || err != nil {
 			t.Errorf("got %+v, %v; want nil, nil", got, err)
+		}
+		imds.mu.Lock()
+		defer imds.mu.Unlock()
+		if len(imds.paths) != 0 {
+			t.Errorf("got requests %v with AWS_EC2_METADATA_DISABLED=true, want none", imds.paths)
 		}
 	})
 	t.Run("unreachable, within the budget", func(t *testing.T) {

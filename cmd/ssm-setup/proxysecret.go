@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -100,8 +100,8 @@ func (p *ProxyPasswordFlags) read(env string, stdin io.Reader) (string, error) {
 		}
 		pw = string(data)
 	case p.Stdin:
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
+		line, err := readLine(stdin)
+		if err != nil {
 			return "", fail.Usagef("read the proxy password from standard input: %w", err)
 		}
 		pw = line
@@ -117,3 +117,30 @@ func (p *ProxyPasswordFlags) read(env string, stdin io.Reader) (string, error) {
 	}
 	return pw, nil
 }
+
+// readLine reads r up to and including the first newline, one byte at a time: nothing
+// after the line is consumed, so the rest of standard input is left for
+// --activation-code-stdin (install reads the password first, the code after installing).
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for b.Len() <= maxPasswordBytes {
+		n, err := r.Read(buf)
+		if n == 1 {
+			b.WriteByte(buf[0])
+			if buf[0] == '\n' {
+				return b.String(), nil
+			}
+		}
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("the first line is longer than %d bytes: give only the password", maxPasswordBytes)
+}
+
+// maxPasswordBytes bounds the line read as a proxy password.
+const maxPasswordBytes = 4 << 10

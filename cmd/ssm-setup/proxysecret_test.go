@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,11 +23,14 @@ func TestProxyPasswordApply(t *testing.T) {
 		url     string
 		want    string
 		wantErr string
+		// wantRest is what standard input still holds afterwards (checked when set).
+		wantRest string
 	}{
 		{name: "no user, no password", url: "http://proxy:3128", want: "http://proxy:3128"},
 		{name: "user without a password source", url: "http://user@proxy:3128", want: "http://user@proxy:3128"},
 		{name: "password from a file, escaped", flags: ProxyPasswordFlags{File: pwFile}, url: "http://user@proxy:3128", want: "http://user:s3cr%40t%2Fpw@proxy:3128"},
 		{name: "password from stdin", flags: ProxyPasswordFlags{Stdin: true}, stdin: "pw\n", url: "http://user@proxy:3128", want: "http://user:pw@proxy:3128"},
+		{name: "password from stdin, first line only", flags: ProxyPasswordFlags{Stdin: true}, stdin: "pw\nACTIVATION-CODE\n", url: "http://user@proxy:3128", want: "http://user:pw@proxy:3128", wantRest: "ACTIVATION-CODE\n"},
 		{name: "password from the environment", env: "pw", url: "http://user@proxy:3128", want: "http://user:pw@proxy:3128"},
 		{name: "environment ignored without a user", env: "pw", url: "http://proxy:3128", want: "http://proxy:3128"},
 		{name: "password on the command line", url: "http://user:pw@proxy:3128", wantErr: `invalid --proxy "http://user:***@proxy:3128": a password on the command line`},
@@ -44,7 +48,8 @@ func TestProxyPasswordApply(t *testing.T) {
 				}
 				return ""
 			}
-			err := tt.flags.apply(getenv, strings.NewReader(tt.stdin), proxyFlag{"--proxy", &value})
+			stdin := strings.NewReader(tt.stdin)
+			err := tt.flags.apply(getenv, stdin, proxyFlag{"--proxy", &value})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
@@ -62,6 +67,12 @@ func TestProxyPasswordApply(t *testing.T) {
 			}
 			if value != tt.want {
 				t.Errorf("got URL %q, want %q", value, tt.want)
+			}
+			if tt.wantRest != "" {
+				rest, _ := io.ReadAll(stdin)
+				if string(rest) != tt.wantRest {
+					t.Errorf("got standard input left %q, want %q", rest, tt.wantRest)
+				}
 			}
 		})
 	}

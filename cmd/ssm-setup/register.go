@@ -69,7 +69,17 @@ func (r *RegisterFlags) check() error {
 	if r.ActivationID == "" {
 		return fail.WithHint(fail.Usagef("--activation-id required"), "pass --activation-id with the id 'ssm-setup activation create' printed")
 	}
-	return hybrid.ValidateActivationID(r.ActivationID)
+	if err := hybrid.ValidateActivationID(r.ActivationID); err != nil {
+		return err
+	}
+	// A code file is read here too, so that install refuses a missing, empty or
+	// malformed file before it installs anything; registering reads it again.
+	if r.CodeFile != "" {
+		if _, err := hybrid.ReadActivationCode(r.CodeFile, nil, r.CodeStdin, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RegisterOptions are the inputs of `ssm-setup register`.

@@ -144,6 +144,9 @@ func ParseProxyURL(flag, raw string) (*url.URL, error) {
 			return nil, bad(fmt.Sprintf("port %s is not in the range 1-65535", port))
 		}
 	}
+	if _, rest, _ := strings.Cut(raw, "://"); u.User == nil && strings.Contains(rest, "@") {
+		return nil, bad("the user info holds an unescaped '/', '?' or '#' (percent-encode it)")
+	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, bad("a proxy URL has no path, query or fragment")
 	}
@@ -163,6 +166,12 @@ func Mask(u string) string {
 		return maskRaw(u)
 	}
 	if parsed.User == nil {
+		// A password with an unescaped '/', '?' or '#' ends the authority early:
+		// "http://bob:12#pw@proxy:3128" parses as host "bob:12" with the rest in the
+		// fragment. An '@' after the scheme then still marks user info to hide.
+		if i := strings.Index(u, "://"); i >= 0 && strings.Contains(u[i+3:], "@") {
+			return maskRaw(u)
+		}
 		return u
 	}
 	if _, ok := parsed.User.Password(); !ok {

@@ -42,6 +42,8 @@ func TestParseProxyURL(t *testing.T) {
 		{name: "empty", raw: " ", wantErr: "empty"},
 		{name: "path", raw: "http://proxy:3128/pac", wantErr: "no path, query or fragment"},
 		{name: "query", raw: "http://proxy:3128?x=1", wantErr: "no path, query or fragment"},
+		{name: "unescaped # in password", raw: "http://user:12#" + secret + "@proxy:3128", wantErr: `"http://user:***@proxy:3128": the user info holds an unescaped`},
+		{name: "unescaped ? in password", raw: "http://user:12?" + secret + "@proxy:3128", wantErr: `"http://user:***@proxy:3128": the user info holds an unescaped`},
 		{name: "bad escape in password", raw: "http://user:ab%zzcd@proxy:3128", wantErr: `"http://user:***@proxy:3128": not a valid URL`},
 	}
 	for _, tt := range tests {
@@ -89,6 +91,11 @@ func TestMask(t *testing.T) {
 		{"http://user:ab%zz@proxy:3128", "http://user:***@proxy:3128"},
 		{"user:ab%zz@proxy:3128", "user:***@proxy:3128"},
 		{"not a url", "not a url"},
+		// An unescaped '#', '?' or '/' in the password moves it out of the user info
+		// as url.Parse reads it; it must still be hidden.
+		{"http://bob:1234#pw@proxy:3128", "http://bob:***@proxy:3128"},
+		{"http://bob:12?pw@proxy:3128", "http://bob:***@proxy:3128"},
+		{"http://bob:12/pw@proxy:3128", "http://bob:***@proxy:3128"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
