@@ -293,6 +293,14 @@ func (in *installer) install(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if action == ActionUnchanged && in.format == "deb" {
+		// A dpkg run that failed or was interrupted leaves the package half-installed
+		// at the right version: that is not "nothing to do".
+		if st, incomplete := pkgmgr.DebIncomplete(o.Root); incomplete {
+			in.log.Warn("the agent package is not fully installed; installing it again", "dpkg_state", st)
+			action = ActionReinstalled
+		}
+	}
 	res.Action = action
 	if o.PackageFile != "" && action != ActionUnchanged && aboveCeiling(mustParse(target), o.Platform.MaxAgentVersion) {
 		return res, fail.WithHint(fail.Usagef("package %s holds agent %s, newer than %s, the newest this platform can run", o.PackageFile, target, o.Platform.MaxAgentVersion),

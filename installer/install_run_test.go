@@ -264,6 +264,30 @@ func TestInstall(t *testing.T) {
 			wantCache:  cacheFiles(newVersion, "debian_amd64", "amazon-ssm-agent.deb"),
 		},
 		{
+			name: "a half-installed package at the asked version is installed again", platform: debPlatform, installed: newVersion, spec: newVersion,
+			setup: func(t *testing.T, e *env, o *Options) {
+				p := e.root.Path(pkgmgr.StatusFile)
+				data, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = []byte(strings.Replace(string(data), "Package: amazon-ssm-agent\nStatus: install ok installed", "Package: amazon-ssm-agent\nStatus: install ok unpacked", 1))
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			cmds: []string{"dpkg --root={ROOT} -i " + newDebInCache},
+			want: Result{
+				Changed: true, Action: ActionReinstalled, VersionBefore: newVersion, VersionAfter: newVersion, PackageFormat: "deb", PackageManager: "dpkg",
+				Service: "inactive", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP,
+			},
+			wantOpens:  1,
+			wantAgent:  &state.AgentRecord{Version: newVersion, PackageFormat: "deb", PackageManager: "dpkg", Source: "{BUCKET}", SHA256: "{SHA 3.3.100.0 deb}", SignerFingerprint: testSignerFP},
+			wantEvents: []string{ActionReinstalled},
+			wantRoot:   []string{stateFile, dpkgStatus},
+			wantCache:  cacheFiles(newVersion, "debian_amd64", "amazon-ssm-agent.deb"),
+		},
+		{
 			name: "pinned version in the cache needs no source", platform: debPlatform, spec: newVersion,
 			setup: func(t *testing.T, e *env, o *Options) { seedCache(t, e.cache, newVersion, "debian_amd64") },
 			cmds:  []string{"dpkg --root={ROOT} -i " + newDebInCache},

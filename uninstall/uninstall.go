@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,7 +40,10 @@ type Options struct {
 	Logger   *slog.Logger
 	Platform distro.Platform
 	Purge    bool
-	Now      func() time.Time
+	// DryRun says the plan will only be shown: an unreadable state file (no root) is
+	// then a warning, not an error.
+	DryRun bool
+	Now    func() time.Time
 }
 
 // Paths removed by --purge: the agent's configuration, state (registration included) and logs.
@@ -110,6 +114,12 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 		o.Now = time.Now
 	}
 	st, err := state.Load(o.Root)
+	if errors.Is(err, fs.ErrPermission) && o.DryRun {
+		// A dry run needs no root; it then plans without the record of files
+		// ssm-setup wrote (the state file is root's only) and says so.
+		o.Logger.Warn("cannot read ssm-setup's state file without root: the plan leaves out the files ssm-setup wrote; run it as root for the full plan")
+		st, err = state.New(), nil
+	}
 	if err != nil {
 		return nil, err
 	}

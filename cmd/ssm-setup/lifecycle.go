@@ -90,7 +90,13 @@ refused unless --allow-downgrade.
 
 With --root DIR other than / the package is installed into that image root with the
 package manager's root option, and no service is started (the image-build case).
-What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
+What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.
+
+--proxy configures the agent's proxy after the install (see 'ssm-setup proxy set') and is
+used for the download too. --activation-id registers the node after the install (see
+'ssm-setup register'); the activation code is read before anything is installed. With
+both --proxy-password-stdin and --activation-code-stdin, the first line of standard
+input is the proxy password and the next one the activation code.`,
 		Example: `  sudo ssm-setup install --region us-east-1 --dry-run
   sudo ssm-setup install --region us-east-1
   sudo ssm-setup install --region eu-west-1 --version 3.3.1142.0
@@ -114,7 +120,8 @@ What ssm-setup did is recorded in /var/lib/ssm-setup/state.json.`,
 				return err
 			}
 			if opts.Register.Given() {
-				if err := opts.Register.check(); err != nil {
+				// The code is read now, before anything is installed.
+				if err := opts.Register.prepare(f); err != nil {
 					return err
 				}
 			}
@@ -189,6 +196,9 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 	}
 	res, err := installer.Install(ctx, io)
 	if err != nil {
+		if res.Changed {
+			return withResult(err, res) // e.g. installed but unhealthy, rolled back
+		}
 		return err
 	}
 	out := installOutput{Result: res}

@@ -34,6 +34,9 @@ type RegisterFlags struct {
 	DryRun bool
 	// refusedCode records that --activation-code was given; its value is never kept.
 	refusedCode refusedFlag
+	// code is the activation code once prepare has read it (never printed: the struct
+	// is not part of any output).
+	code string
 }
 
 // refusedFlag is a flag that exists only to be refused with a helpful message. It never
@@ -82,6 +85,24 @@ func (r *RegisterFlags) check() error {
 	return nil
 }
 
+// prepare checks the flags and reads the activation code from its one source, before
+// anything changes: install calls it before installing, so a missing or empty code,
+// bad tags or two code sources are exit 2 with the machine untouched.
+func (r *RegisterFlags) prepare(f *Factory) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if _, err := hybrid.ParseTags(r.Tags); err != nil {
+		return err
+	}
+	code, err := hybrid.ReadActivationCode(r.CodeFile, f.IO.In, r.CodeStdin, f.Getenv)
+	if err != nil {
+		return err
+	}
+	r.code = code
+	return nil
+}
+
 // RegisterOptions are the inputs of `ssm-setup register`.
 type RegisterOptions struct {
 	Flags    RegisterFlags
@@ -127,7 +148,7 @@ identity from instance metadata. The registration is recorded in
   ssm-setup register --activation-id ID --region us-east-1 --activation-code-file code --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Flags.check(); err != nil {
+			if err := opts.Flags.prepare(f); err != nil {
 				return err
 			}
 			return runRegister(cmd.Context(), f, opts)
@@ -176,9 +197,11 @@ func registerAfterInstall(ctx context.Context, f *Factory, o RegisterFlags) (reg
 	if err != nil {
 		return registerOutput{}, err
 	}
-	code, err := hybrid.ReadActivationCode(o.CodeFile, f.IO.In, o.CodeStdin, f.Getenv)
-	if err != nil {
-		return registerOutput{}, err
+	code := o.code
+	if code == "" {
+		if code, err = hybrid.ReadActivationCode(o.CodeFile, f.IO.In, o.CodeStdin, f.Getenv); err != nil {
+			return registerOutput{}, err
+		}
 	}
 	if !f.Root().IsHost() && !o.DryRun {
 		return registerOutput{}, fail.WithHint(fail.Usagef("register works on the running machine only, not on --root %s: the agent registers the machine it runs on", f.Root().Dir()),

@@ -42,9 +42,6 @@ func executeRoot(ctx context.Context, f *Factory, root *cobra.Command, args []st
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, errSilentExit) {
-		return fail.Code(err)
-	}
 	if !f.running {
 		// The error came before any command's RunE: it is Cobra's own (unknown command,
 		// wrong argument count, missing required flag, exclusive flags), a usage error.
@@ -61,9 +58,24 @@ func executeRoot(ctx context.Context, f *Factory, root *cobra.Command, args []st
 	return fail.Code(err)
 }
 
-// errSilentExit is returned by commands that already reported their outcome (for
-// example a JSON result whose exit code is non-zero) and want only the exit code.
-var errSilentExit = errors.New("exit without message")
+// resultError carries what a failed command did, so that with --output json the one
+// object on stdout holds the error and the partial result ("result"): which uninstall
+// steps ran, whether an unhealthy upgrade was rolled back.
+type resultError struct {
+	err    error
+	result any
+}
+
+func (e *resultError) Error() string { return e.err.Error() }
+func (e *resultError) Unwrap() error { return e.err }
+
+// withResult attaches result to err (nil stays nil).
+func withResult(err error, result any) error {
+	if err == nil {
+		return nil
+	}
+	return &resultError{err: err, result: result}
+}
 
 // outputFromArgs is the last --output/-o value in args (before "--"), "" when none. It
 // reads args without Cobra, for errors that stop flag parsing before --output is seen.
@@ -142,6 +154,10 @@ func printError(f *Factory, err error) {
 			"kind":      kind.String(),
 			"exit_code": int(kind),
 		}}
+		var re *resultError
+		if errors.As(err, &re) {
+			obj["result"] = re.result
+		}
 		writeJSON(f.IO.Out, obj)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ssm-setup/ssm-setup/installer/release"
 	"github.com/ssm-setup/ssm-setup/installer/service"
 	"github.com/ssm-setup/ssm-setup/installer/state"
+	"github.com/ssm-setup/ssm-setup/internal/fail"
 )
 
 // StatusOptions are the inputs of `ssm-setup status`.
@@ -29,6 +30,8 @@ type statusResult struct {
 	Proxy           *state.ProxyRecord  `json:"proxy"`
 	Registration    hybrid.Registration `json:"registration"`
 	EC2             *hybrid.EC2Instance `json:"ec2"`
+	// Notes say what status could not see (e.g. the state file without root).
+	Notes []string `json:"notes"`
 }
 
 type serviceStatus struct {
@@ -86,7 +89,14 @@ func runStatus(ctx context.Context, f *Factory, opts *StatusOptions) error {
 			}
 		}
 	}
-	if st, err := state.Load(f.Root()); err == nil {
+	res.Notes = []string{}
+	st, err := state.Load(f.Root())
+	if fail.KindOf(err) == fail.NeedRoot {
+		res.Notes = append(res.Notes, "ssm-setup's state file is readable by root only: run status as root to see what ssm-setup recorded and the proxy settings")
+	} else if err != nil {
+		res.Notes = append(res.Notes, err.Error())
+	}
+	if err == nil {
 		res.Proxy = st.Proxy // masked when it was recorded
 		if st.Agent != nil {
 			res.State = &stateSummary{Version: st.Agent.Version, PackageManager: st.Agent.PackageManager, Source: st.Agent.Source, InstalledAt: st.Agent.InstalledAt, UpdatedAt: st.Agent.UpdatedAt}
@@ -133,6 +143,9 @@ func runStatus(ctx context.Context, f *Factory, opts *StatusOptions) error {
 		}
 		if res.State != nil {
 			t.Field("installed by", "ssm-setup "+res.State.InstalledAt.Format(time.RFC3339)+" with "+res.State.PackageManager+" from "+res.State.Source)
+		}
+		for _, n := range res.Notes {
+			t.Field("note", n)
 		}
 	})
 }

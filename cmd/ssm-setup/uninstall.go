@@ -62,7 +62,7 @@ func runUninstall(ctx context.Context, f *Factory, opts *UninstallOptions) error
 		}
 		defer l.Release()
 	}
-	plan, err := uninstall.MakePlan(ctx, uninstall.Options{Root: f.Root(), Runner: f.Runner, Logger: f.Logger(), Platform: p, Purge: opts.Purge, Now: f.Now})
+	plan, err := uninstall.MakePlan(ctx, uninstall.Options{Root: f.Root(), Runner: f.Runner, Logger: f.Logger(), Platform: p, Purge: opts.Purge, DryRun: opts.DryRun, Now: f.Now})
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runUninstall(ctx context.Context, f *Factory, opts *UninstallOptions) error
 		f.Logger().Info(fmt.Sprintf("left in place on purpose: %s (%s); remove it with: %s", l.What, l.Path, l.RemoveWith))
 	}
 	if err != nil {
-		return err
+		return withResult(err, res)
 	}
 	return f.Print(res, func(t *textPrinter) {
 		switch {

@@ -119,6 +119,30 @@ func (m *deb) Installed(context.Context) (string, bool, error) {
 // The version loses its epoch ("1:") and Debian revision ("-1"), which the agent's own
 // four-part version does not have.
 func parseDpkgStatus(b []byte, pkg string) (string, bool, error) {
+	version, installed, _, err := parseDpkgStatusState(b, pkg)
+	return version, installed, err
+}
+
+// DebIncomplete reports whether dpkg's database holds the agent in a state that is
+// neither fully installed nor absent (half-installed, unpacked, half-configured,
+// triggers pending, or flagged reinst-required), as a failed or interrupted dpkg run
+// leaves it, and names that state. Such a package needs installing again even when
+// its version is the one asked for.
+func DebIncomplete(root sysroot.Root) (state string, incomplete bool) {
+	b, err := os.ReadFile(root.Path(StatusFile))
+	if err != nil {
+		return "", false
+	}
+	_, installed, st, err := parseDpkgStatusState(b, Package)
+	if err != nil || !installed {
+		return "", false
+	}
+	return st, st != "installed"
+}
+
+// parseDpkgStatusState is parseDpkgStatus that also returns the package's state: the
+// third word of Status, or "reinst-required" when dpkg flags the package so.
+func parseDpkgStatusState(b []byte, pkg string) (string, bool, string, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	fields := map[string]string{}
@@ -140,29 +164,33 @@ func parseDpkgStatus(b []byte, pkg string) (string, bool, error) {
 		default:
 			k, v, ok := strings.Cut(line, ":")
 			if !ok {
-				return "", false, fmt.Errorf("malformed line %q", line)
+				return "", false, "", fmt.Errorf("malformed line %q", line)
 			}
 			fields[k] = strings.TrimSpace(v)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", false, err
+		return "", false, "", err
 	}
 	flush()
 	if !found {
-		return "", false, nil
+		return "", false, "", nil
 	}
 	words := strings.Fields(status)
 	if len(words) != 3 {
-		return "", false, fmt.Errorf("package %s has a malformed Status %q", pkg, status)
+		return "", false, "", fmt.Errorf("package %s has a malformed Status %q", pkg, status)
 	}
 	if words[2] == "not-installed" || words[2] == "config-files" {
-		return "", false, nil
+		return "", false, words[2], nil
 	}
 	if version == "" {
-		return "", false, fmt.Errorf("package %s has no Version", pkg)
+		return "", false, "", fmt.Errorf("package %s has no Version", pkg)
 	}
-	return upstreamVersion(version), true, nil
+	state := words[2]
+	if words[1] == "reinstreq" {
+		state = "reinst-required"
+	}
+	return upstreamVersion(version), true, state, nil
 }
 
 // upstreamVersion strips a Debian version's epoch and revision: "1:3.3.1142.0-1" ->

@@ -490,3 +490,40 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 }
+
+func TestDebIncomplete(t *testing.T) {
+	tests := []struct {
+		name           string
+		status         string // file content; "-" = no file
+		wantState      string
+		wantIncomplete bool
+	}{
+		{name: "fully installed", status: fmtStatus("install ok installed", "3.3.1142.0-1"), wantState: "installed"},
+		{name: "unpacked after a failed configure", status: fmtStatus("install ok unpacked", "3.3.1142.0-1"), wantState: "unpacked", wantIncomplete: true},
+		{name: "half-installed", status: fmtStatus("install ok half-installed", "3.3.1142.0-1"), wantState: "half-installed", wantIncomplete: true},
+		{name: "flagged for reinstall", status: fmtStatus("install reinstreq half-configured", "3.3.1142.0-1"), wantState: "reinst-required", wantIncomplete: true},
+		{name: "removed", status: fmtStatus("deinstall ok config-files", "3.3.1142.0-1")},
+		{name: "no status file", status: "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, err := sysroot.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.status != "-" {
+				path := root.Path(StatusFile)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(tt.status), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			state, incomplete := DebIncomplete(root)
+			if state != tt.wantState || incomplete != tt.wantIncomplete {
+				t.Errorf("got %q, %v, want %q, %v", state, incomplete, tt.wantState, tt.wantIncomplete)
+			}
+		})
+	}
+}
