@@ -11,10 +11,12 @@ import (
 	"github.com/ssm-setup/ssm-setup/internal/awslog"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
@@ -37,13 +39,7 @@ func DetectEC2(ctx context.Context, logger *slog.Logger) (*EC2Instance, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, EC2Budget)
 	defer cancel()
-	client := imds.New(imds.Options{
-		// One quick try each: a non-EC2 machine must not wait for retries.
-		Retryer: aws.NopRetryer{},
-		// IMDSv2 only: a token is required, no silent fallback to IMDSv1.
-		EnableFallback: aws.FalseTernary,
-		Logger:         awslog.New(logger),
-	})
+	client := imds.New(imdsOptions(logger))
 	doc, err := client.GetInstanceIdentityDocument(ctx, &imds.GetInstanceIdentityDocumentInput{})
 	if err != nil {
 		logger.Debug("instance metadata not reachable: not EC2", "error", err)
@@ -73,4 +69,20 @@ func isNotFound(err error) bool {
 		return re.HTTPStatusCode() == 404
 	}
 	return strings.Contains(err.Error(), "404")
+}
+
+// imdsOptions configure the instance metadata client: one quick try, IMDSv2 only, the
+// SDK's log at debug level, and no proxy.
+func imdsOptions(logger *slog.Logger) imds.Options {
+	return imds.Options{
+		// One quick try each: a non-EC2 machine must not wait for retries.
+		Retryer: aws.NopRetryer{},
+		// IMDSv2 only: a token is required, no silent fallback to IMDSv1.
+		EnableFallback: aws.FalseTernary,
+		Logger:         awslog.New(logger),
+		// Instance metadata is link-local: never through a proxy, even when the
+		// caller's HTTP_PROXY has no no_proxy entry for 169.254.169.254 (a proxy would
+		// answer for itself, or not at all, and the instance would look like no EC2).
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.Proxy = nil }),
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -125,4 +126,19 @@ func TestDetectEC2NotEC2(t *testing.T) {
 			t.Errorf("detection took %v, want at most about %v", d, EC2Budget)
 		}
 	})
+}
+
+// TestIMDSNoProxy: instance metadata is never asked through a proxy, whatever
+// HTTP_PROXY says (Go's proxy support would otherwise send it there).
+func TestIMDSNoProxy(t *testing.T) {
+	t.Setenv("HTTP_PROXY", "http://proxy.example:3128")
+	bc, ok := imdsOptions(nil).HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		t.Fatalf("got HTTP client %T, want the SDK's BuildableClient", imdsOptions(nil).HTTPClient)
+	}
+	if proxy := bc.GetTransport().Proxy; proxy != nil {
+		req, _ := http.NewRequest("GET", "http://169.254.169.254/latest/api/token", nil)
+		u, _ := proxy(req)
+		t.Errorf("the metadata client has a proxy function (it picks %v); want none", u)
+	}
 }
