@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
 )
 
 // Root is a filesystem root. The zero value means "/".
@@ -41,11 +43,26 @@ func (r Root) Dir() string {
 func (r Root) IsHost() bool { return r.dir == "" }
 
 // Path maps an absolute path inside the root (e.g. "/etc/os-release") to a host path.
+//
+// In another root, the directories on the way are resolved as symbolic links inside
+// that root, the way a chroot would see them: an image's /var/lock -> /run/lock leads
+// to ROOT/run/lock, never to the host's /run/lock, and no link can climb out of the
+// root. The last element is kept as it is, so a link there is itself what is read,
+// replaced or removed (as with lstat and unlink).
 func (r Root) Path(p string) string {
+	clean := filepath.Clean("/" + p)
 	if r.dir == "" {
-		return filepath.Clean("/" + p)
+		return clean
 	}
-	return filepath.Join(r.dir, filepath.Clean("/"+p))
+	if clean == "/" {
+		return r.dir
+	}
+	parent, err := securejoin.SecureJoin(r.dir, filepath.Dir(clean))
+	if err != nil {
+		// SecureJoin fails only on link loops; the lexical path still stays in the root.
+		parent = filepath.Join(r.dir, filepath.Dir(clean))
+	}
+	return filepath.Join(parent, filepath.Base(clean))
 }
 
 // FS is the root as an fs.FS, with names relative to the root ("etc/os-release").

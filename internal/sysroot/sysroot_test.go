@@ -98,3 +98,49 @@ func TestFS(t *testing.T) {
 		t.Errorf("FS read %q, %v; want the root's file", data, err)
 	}
 }
+
+// TestPathSymlinks: links on the way are followed inside the root, never onto the host;
+// a link as the last element is left for the caller (lstat, unlink).
+func TestPathSymlinks(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX symlinks")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"run/lock", "opt/etc"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "var"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"var/lock":     "/run/lock",   // absolute, as in Debian images
+		"etc":          "/opt/etc",    // absolute directory link
+		"escape":       "../../../..", // relative, climbing
+		"run/lock/pid": "/etc/passwd", // a link as the last element
+	}
+	for link, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in   string
+		want string // relative to the root
+	}{
+		{"/var/lock/ssm-setup.lock", "run/lock/ssm-setup.lock"},
+		{"/etc/systemd/system/x.conf", "opt/etc/systemd/system/x.conf"},
+		{"/escape/etc/shadow", "opt/etc/shadow"}, // stops at the root, then follows /etc
+		{"/run/lock/pid", "run/lock/pid"},
+	}
+	for _, tt := range tests {
+		if got, want := root.Path(tt.in), filepath.Join(root.Dir(), tt.want); got != want {
+			t.Errorf("Path(%q) = %q, want %q", tt.in, got, want)
+		}
+	}
+}
