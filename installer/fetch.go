@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ssm-setup/ssm-setup/installer/release"
@@ -26,8 +27,11 @@ type FetchOptions struct {
 	// the cache, or the --dest of `ssm-setup download`.
 	Store    release.Cache
 	Progress func(total int64) io.Writer
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// ExpectSHA256 is the digest a mirror's lock file records for the package; a
+	// download whose digest differs is refused (exit 4). Empty: no such record.
+	ExpectSHA256 string
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Package is a verified agent package on disk.
@@ -75,6 +79,10 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 		logger.Debug("using verified package from the cache", "path", dest)
 		pkg.FromCache = true
 		return fillResult(pkg, res)
+	} else if errors.Is(err, verify.ErrUntrustedSigner) || errors.Is(err, verify.ErrClock) {
+		// The copy may be fine: the trust (--trusted-key) or this machine's clock is
+		// what is missing. Keep it, and say so.
+		return Package{}, err
 	} else if !errors.Is(err, fs.ErrNotExist) && fileExists(dest) {
 		// A cached copy that no longer verifies is dropped and fetched again.
 		logger.Warn("cached package failed verification; fetching it again", "path", dest, "error", err)
@@ -93,9 +101,19 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 	if err != nil {
 		return Package{}, err
 	}
+	// The VERSION/FOLDER directories made here are removed again if the fetch fails.
+	created := missingDirs(o.Store.Dir, filepath.Dir(dest))
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return Package{}, fmt.Errorf("create %s: %w", filepath.Dir(dest), err)
 	}
+	stored := false
+	defer func() {
+		if !stored {
+			for _, d := range created {
+				os.Remove(d) // only empty directories go
+			}
+		}
+	}()
 	logger.Info("downloading", "url", pkg.URL)
 	// The package lands under a temporary name and takes its real one only once it
 	// has verified: nothing unverified ever sits at a path that is installed from.
@@ -114,6 +132,12 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 	if err != nil {
 		return Package{}, fmt.Errorf("verify %s: %w", pkg.URL, err)
 	}
+	if o.ExpectSHA256 != "" {
+		if err := verify.CheckSHA256(res.SHA256, o.ExpectSHA256); err != nil {
+			return Package{}, fail.WithHint(fmt.Errorf("verify %s against the mirror's %s: %w", pkg.URL, MirrorLockName, err),
+				"the mirror's file is not the one its lock file records: re-create the mirror with 'ssm-setup download'")
+		}
+	}
 	if err := os.WriteFile(sigDest, sig, 0o644); err != nil {
 		return Package{}, fmt.Errorf("save signature %s: %w", sigDest, err)
 	}
@@ -121,8 +145,22 @@ func Fetch(ctx context.Context, o FetchOptions) (Package, error) {
 		os.Remove(sigDest)
 		return Package{}, fmt.Errorf("store %s: %w", dest, err)
 	}
+	stored = true
 	pkg.Size = dl.Size
 	return fillResult(pkg, res)
+}
+
+// missingDirs lists the directories from leaf up to (not including) base that do not
+// exist yet, deepest first.
+func missingDirs(base, leaf string) []string {
+	var out []string
+	for d := leaf; d != base && d != filepath.Dir(d) && strings.HasPrefix(d, base); d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // VerifyLocal verifies a package file given on the command line (--package), with its

@@ -4,9 +4,11 @@ package installer
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,6 +293,65 @@ func TestVerifyLocal(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Package{}, "SignedAt")); diff != "" {
 				t.Errorf("Package mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFetchKeepsCopyOnMissingTrust: a stored copy whose signer is not trusted (no
+// --trusted-key this time) may be a good file: it is reported, not deleted.
+func TestFetchKeepsCopyOnMissingTrust(t *testing.T) {
+	awsOnly, err := verify.AWSKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := newBucket(t, newVersion)
+	store := t.TempDir()
+	seedCache(t, store, newVersion, bench.DebFolder)
+	before := regularFiles(t, store)
+	_, err = Fetch(context.Background(), FetchOptions{
+		Source: dirSource(t, bucket), Version: newVersion, Folder: bench.DebFolder, Keyring: awsOnly,
+		Store: release.Cache{Dir: store}, Now: testNow,
+	})
+	if !errors.Is(err, verify.ErrUntrustedSigner) || fail.KindOf(err) != fail.Verification {
+		t.Fatalf("got %v, want an untrusted-signer verification error", err)
+	}
+	if got := regularFiles(t, store); !cmp.Equal(got, before) {
+		t.Errorf("got store files %q after the failure, want the copy kept: %q", got, before)
+	}
+}
+
+// TestFetchMirrorDigest: a package whose SHA-256 differs from the digest a mirror's
+// lock file records is refused even with a good signature, and leaves nothing behind,
+// no empty VERSION/FOLDER directory either.
+func TestFetchMirrorDigest(t *testing.T) {
+	tests := []struct {
+		name     string
+		expect   func(good string) string
+		wantKind fail.Kind
+	}{
+		{name: "matches", expect: func(good string) string { return good }},
+		{name: "differs", expect: func(string) string { return strings.Repeat("ab", 32) }, wantKind: fail.Verification},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bucket := newBucket(t, newVersion)
+			store := t.TempDir()
+			good, _ := packages(t, newVersion)
+			_, err := Fetch(context.Background(), FetchOptions{
+				Source: dirSource(t, bucket), Version: newVersion, Folder: bench.DebFolder, Keyring: testKeyring(t),
+				Store: release.Cache{Dir: store}, ExpectSHA256: tt.expect(sha256File(t, good)), Now: testNow,
+			})
+			if tt.wantKind == 0 {
+				if err != nil {
+					t.Fatalf("got %v, want none", err)
+				}
+				return
+			}
+			checkErr(t, err, tt.wantKind, MirrorLockName)
+			entries, _ := os.ReadDir(store)
+			if len(entries) != 0 {
+				t.Errorf("got %d entries left in the store, want none", len(entries))
 			}
 		})
 	}

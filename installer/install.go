@@ -52,6 +52,10 @@ type Options struct {
 	// PackageFormat forces deb, rpm or snap (--package-format); empty means the platform's.
 	PackageFormat string
 
+	// MirrorLock says the source is a mirror made by `ssm-setup download`: packages
+	// fetched from it must match the digests its ssm-setup-lock.json records.
+	MirrorLock bool
+
 	Keyring  *verify.Keyring
 	Cache    release.Cache
 	Progress func(total int64) io.Writer
@@ -105,6 +109,9 @@ type installer struct {
 	warnings []string
 	// written lists the in-root paths of files this run wrote (the rpm key files).
 	written []string
+	// lock is the mirror's lock file (nil when it has none), read once when lockRead.
+	lock     *MirrorLock
+	lockRead bool
 }
 
 // source opens the release source once.
@@ -718,7 +725,22 @@ func (in *installer) fetch(ctx context.Context, version string, progress func(in
 		return Package{}, err
 	}
 	fo.Source = src
+	if in.o.MirrorLock {
+		if !in.lockRead {
+			if in.lock, err = ReadMirrorLock(ctx, src); err != nil {
+				return Package{}, err
+			}
+			in.lockRead = true
+		}
+		fo.ExpectSHA256 = in.lock.SHA256(version, fo.Folder, in.fileName())
+	}
 	return Fetch(ctx, fo)
+}
+
+// fileName is the package file name of the platform's folder.
+func (in *installer) fileName() string {
+	file, _ := release.FileName(in.o.Platform.PlatformFolder)
+	return file
 }
 
 // fetchPlan describes the fetch of version for --dry-run.

@@ -187,6 +187,7 @@ func runInstall(ctx context.Context, f *Factory, opts *InstallOptions) error {
 		AllowDowngrade: opts.AllowDowngrade, ForceReinstall: opts.ForceReinstall,
 		NoStart: opts.NoStart || !f.Root().IsHost(), DryRun: opts.DryRun,
 	}
+	io.MirrorLock = isMirror(opts.Release.Source)
 	io.OpenSource = func(ctx context.Context) (release.Source, error) {
 		src, _, err := f.source(ctx, &opts.Release)
 		return src, err

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/ssm-setup/ssm-setup/installer"
 	"github.com/ssm-setup/ssm-setup/installer/release"
 	"github.com/ssm-setup/ssm-setup/internal/bench"
 )
@@ -182,13 +183,13 @@ func sha256File(t testing.TB, p string) string {
 	return hex.EncodeToString(s[:])
 }
 
-func readLock(t testing.TB, dest string) lockFile {
+func readLock(t testing.TB, dest string) installer.MirrorLock {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dest, LockFileName))
 	if err != nil {
 		t.Fatalf("lock file: %v", err)
 	}
-	var lf lockFile
+	var lf installer.MirrorLock
 	if err := json.Unmarshal(data, &lf); err != nil {
 		t.Fatalf("lock file: %v\n%s", err, data)
 	}
@@ -224,7 +225,7 @@ func checkMirror(t *testing.T, dest, bucketDir, version string, folders []string
 				t.Errorf("%s%s differs from the bucket's copy", key, suffix)
 			}
 		}
-		i := slices.IndexFunc(lf.Files, func(e lockEntry) bool { return e.Version == version && e.Folder == folder })
+		i := slices.IndexFunc(lf.Files, func(e installer.MirrorEntry) bool { return e.Version == version && e.Folder == folder })
 		if i < 0 {
 			t.Errorf("lock file has no entry for %s/%s: %+v", version, folder, lf.Files)
 			continue
@@ -380,6 +381,32 @@ func TestDownloadAirGapped(t *testing.T) {
 				func(key string) string { return filepath.Join(dest, filepath.FromSlash(key)) })
 		})
 	}
+
+	// A mirror whose file is not the one its lock file records is refused (exit 4),
+	// even though the signature is good: the lock file is the mirror's own promise.
+	t.Run("digest differs from the mirror's lock file", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad")
+		if err := os.CopyFS(bad, os.DirFS(dest)); err != nil {
+			t.Fatal(err)
+		}
+		lockPath := filepath.Join(bad, LockFileName)
+		lf := readLock(t, bad)
+		for i := range lf.Files {
+			lf.Files[i].SHA256 = strings.Repeat("0", 64)
+		}
+		data, _ := json.Marshal(lf)
+		if err := os.WriteFile(lockPath, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dest3 := filepath.Join(t.TempDir(), "copy")
+		r := runCLI(t, "download", "--source", bad, "--version", "3.3.40.0", "--platform", "debian_amd64", "--dest", dest3, "--trusted-key", testPubKey)
+		if r.code != 4 || !strings.Contains(r.err, LockFileName) || !strings.Contains(r.err, strings.Repeat("0", 64)) {
+			t.Fatalf("got %v, want exit 4 naming %s and the recorded digest", r, LockFileName)
+		}
+		if _, err := os.Stat(filepath.Join(dest3, "3.3.40.0")); err == nil {
+			t.Error("a refused download left its directory behind")
+		}
+	})
 }
 
 func versionStrings(es []versionEntry) []string {
@@ -949,5 +976,28 @@ func TestSourceProxyKeepsCABundle(t *testing.T) {
 	defer mu.Unlock()
 	if want := "http://bucket.example/" + testBucket + "/latest/VERSION"; len(seen) != 1 || seen[0] != want {
 		t.Errorf("the proxy saw %q, want one request for %s", seen, want)
+	}
+}
+
+// On a platform with a version ceiling (Amazon Linux 1: 3.0.1479.0) versions lists the
+// ceiling and marks the versions install would not pick.
+func TestVersionsCeiling(t *testing.T) {
+	newReleaseFixture(t, nil)
+	root := fakeRoot(t, "amzn-2018.03")
+	r := runCLI(t, "versions", "--root", root, "--region", testRegion, "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	var vr versionsResult
+	if err := json.Unmarshal([]byte(r.out), &vr); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.out)
+	}
+	if vr.MaxAgentVersion != "3.0.1479.0" || len(vr.Versions) == 0 {
+		t.Fatalf("got max_agent_version %q and %d versions, want 3.0.1479.0 and some", vr.MaxAgentVersion, len(vr.Versions))
+	}
+	for _, e := range vr.Versions {
+		if !e.AboveCeiling {
+			t.Errorf("%s is not marked above the ceiling", e.Version)
+		}
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -61,12 +59,15 @@ type VersionsOptions struct {
 }
 
 type versionsResult struct {
-	Source         string         `json:"source"`
-	PlatformFolder string         `json:"platform_folder"`
-	Latest         string         `json:"latest"`
-	Stable         string         `json:"stable"`
-	Installed      string         `json:"installed"`
-	Versions       []versionEntry `json:"versions"`
+	Source         string `json:"source"`
+	PlatformFolder string `json:"platform_folder"`
+	Latest         string `json:"latest"`
+	Stable         string `json:"stable"`
+	Installed      string `json:"installed"`
+	// MaxAgentVersion is this platform's ceiling (e.g. 3.0.1479.0 on RHEL 6); newer
+	// versions are listed but marked: install would not pick them.
+	MaxAgentVersion string         `json:"max_agent_version"`
+	Versions        []versionEntry `json:"versions"`
 }
 
 type versionEntry struct {
@@ -74,6 +75,8 @@ type versionEntry struct {
 	Latest    bool   `json:"latest,omitempty"`
 	Stable    bool   `json:"stable,omitempty"`
 	Installed bool   `json:"installed,omitempty"`
+	// AboveCeiling marks a version this platform cannot run (see max_agent_version).
+	AboveCeiling bool `json:"above_ceiling,omitempty"`
 }
 
 func newVersionsCmd(f *Factory) *cobra.Command {
@@ -97,7 +100,7 @@ the folders of a mirror directory.`,
 }
 
 func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
-	folder, _, err := f.platformFolder(ctx, opts.Platform)
+	folder, ceiling, err := f.platformFolder(ctx, opts.Platform)
 	if err != nil {
 		return err
 	}
@@ -105,7 +108,7 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 	if err != nil {
 		return err
 	}
-	res := versionsResult{Source: src.String(), PlatformFolder: folder, Versions: []versionEntry{}}
+	res := versionsResult{Source: src.String(), PlatformFolder: folder, MaxAgentVersion: ceiling, Versions: []versionEntry{}}
 	if res.Latest, err = readVersionFile(ctx, src, "latest/VERSION"); err != nil {
 		return err
 	}
@@ -121,7 +124,8 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 	}
 	for _, v := range versions {
 		s := v.String()
-		res.Versions = append(res.Versions, versionEntry{Version: s, Latest: s == res.Latest, Stable: s == res.Stable, Installed: s == res.Installed})
+		res.Versions = append(res.Versions, versionEntry{Version: s, Latest: s == res.Latest, Stable: s == res.Stable, Installed: s == res.Installed,
+			AboveCeiling: ceiling != "" && versionLess(ceiling, s)})
 	}
 	return f.Print(res, func(t *textPrinter) {
 		t.Field("source", res.Source)
@@ -129,6 +133,7 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 		t.Field("latest", res.Latest)
 		t.Field("stable", res.Stable)
 		t.Field("installed", res.Installed)
+		t.Field("max agent version", res.MaxAgentVersion)
 		t.Linef("available:")
 		for _, e := range res.Versions {
 			var marks []string
@@ -140,6 +145,9 @@ func runVersions(ctx context.Context, f *Factory, opts *VersionsOptions) error {
 			}
 			if e.Installed {
 				marks = append(marks, "installed")
+			}
+			if e.AboveCeiling {
+				marks = append(marks, "too new for this platform")
 			}
 			if len(marks) > 0 {
 				t.Linef("  %s (%s)", e.Version, strings.Join(marks, ", "))
@@ -181,32 +189,13 @@ type DownloadOptions struct {
 }
 
 // LockFileName is the record `download` keeps in its destination directory.
-const LockFileName = "ssm-setup-lock.json"
-
-// lockSchemaVersion is the schema_version of the lock files download writes.
-const lockSchemaVersion = 1
-
-type lockFile struct {
-	SchemaVersion int         `json:"schema_version"`
-	Files         []lockEntry `json:"files"`
-}
-
-type lockEntry struct {
-	Version           string    `json:"version"`
-	Folder            string    `json:"folder"`
-	File              string    `json:"file"`
-	Size              int64     `json:"size"`
-	SHA256            string    `json:"sha256"`
-	SignerFingerprint string    `json:"signer_fingerprint"`
-	SignedAt          time.Time `json:"signed_at"`
-	SourceURL         string    `json:"source_url"`
-}
+const LockFileName = installer.MirrorLockName
 
 type downloadResult struct {
-	Dest     string      `json:"dest"`
-	Source   string      `json:"source"`
-	Files    []lockEntry `json:"files"`
-	LockFile string      `json:"lock_file"`
+	Dest     string                  `json:"dest"`
+	Source   string                  `json:"source"`
+	Files    []installer.MirrorEntry `json:"files"`
+	LockFile string                  `json:"lock_file"`
 }
 
 func newDownloadCmd(f *Factory) *cobra.Command {
@@ -286,7 +275,14 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 	if err != nil {
 		return err
 	}
-	res := downloadResult{Dest: dest, Source: src.String(), Files: []lockEntry{}, LockFile: filepath.Join(dest, LockFileName)}
+	res := downloadResult{Dest: dest, Source: src.String(), Files: []installer.MirrorEntry{}, LockFile: filepath.Join(dest, LockFileName)}
+	// A mirror copied from another mirror is checked against the source's lock file.
+	var srcLock *installer.MirrorLock
+	if isMirror(opts.Release.Source) {
+		if srcLock, err = installer.ReadMirrorLock(ctx, src); err != nil {
+			return err
+		}
+	}
 	// latest and stable are recorded as latest/VERSION and stable/VERSION, so the mirror
 	// answers --version latest and --version stable as the bucket did.
 	pointer := strings.ToLower(strings.TrimSpace(opts.Version))
@@ -303,16 +299,18 @@ func runDownload(ctx context.Context, f *Factory, opts *DownloadOptions) error {
 			}
 			v = resolved.Version.String()
 		}
+		file, _ := release.FileName(t.folder)
 		pkg, err := installer.Fetch(ctx, installer.FetchOptions{
 			Source: src, Version: v, Folder: t.folder, Keyring: kr,
 			Store: release.Cache{Dir: dest}, Progress: f.progress(t.folder + "/" + v),
-			Now: f.Now, Logger: f.Logger(),
+			ExpectSHA256: srcLock.SHA256(v, t.folder, file),
+			Now:          f.Now, Logger: f.Logger(),
 		})
 		if err != nil {
 			return err
 		}
 		f.Logger().Info("verified", "file", pkg.Path, "signer", pkg.SignerFingerprint)
-		res.Files = append(res.Files, lockEntry{Version: v, Folder: t.folder, File: pkg.File, Size: pkg.Size, SHA256: pkg.SHA256, SignerFingerprint: pkg.SignerFingerprint, SignedAt: pkg.SignedAt.UTC(), SourceURL: pkg.URL})
+		res.Files = append(res.Files, installer.MirrorEntry{Version: v, Folder: t.folder, File: pkg.File, Size: pkg.Size, SHA256: pkg.SHA256, SignerFingerprint: pkg.SignerFingerprint, SignedAt: pkg.SignedAt.UTC(), SourceURL: pkg.URL})
 		// Recorded at once: if a later platform fails, the lock file still lists every
 		// file that is in the mirror.
 		if err := writeLockFile(res.LockFile, lock, res.Files); err != nil {
@@ -367,47 +365,23 @@ func versionLess(a, b string) bool {
 	return errA == nil && errB == nil && va.Compare(vb) < 0
 }
 
-// readLockFile reads the lock file at path; a missing one is an empty lock file. A
-// file that is not a lock file of this schema is a usage error: download would
-// otherwise overwrite what it cannot read.
-func readLockFile(path string) (lockFile, error) {
-	lf := lockFile{SchemaVersion: lockSchemaVersion}
+// readLockFile reads the lock file at path; a missing one is an empty lock file. One
+// that cannot be read as a lock file is a usage error: download would otherwise
+// overwrite what it cannot read.
+func readLockFile(path string) (installer.MirrorLock, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return lf, nil
+		return installer.MirrorLock{SchemaVersion: installer.MirrorLockSchema}, nil
 	}
 	if err != nil {
-		return lf, fmt.Errorf("read %s: %w", path, err)
+		return installer.MirrorLock{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	if err := json.Unmarshal(data, &lf); err != nil {
-		return lf, fail.WithHint(fail.Usagef("lock file %s: %w", path, err), "move the damaged lock file away; download writes a new one")
-	}
-	if lf.SchemaVersion != lockSchemaVersion {
-		return lf, fail.WithHint(fail.Usagef("lock file %s: schema_version %d, want %d", path, lf.SchemaVersion, lockSchemaVersion),
-			"download into another --dest, or move the lock file away")
-	}
-	return lf, nil
+	return installer.ParseMirrorLock(data, path)
 }
 
-// writeLockFile adds entries to lf, replacing entries for the same file, and writes
-// it to path.
-func writeLockFile(path string, lf lockFile, entries []lockEntry) error {
-	lf.Files = slices.Clone(lf.Files) // the caller's lf is merged into again later
-	key := func(e lockEntry) string { return e.Version + "/" + e.Folder + "/" + e.File }
-	byKey := map[string]int{}
-	for i, e := range lf.Files {
-		byKey[key(e)] = i
-	}
-	for _, e := range entries {
-		if i, ok := byKey[key(e)]; ok {
-			lf.Files[i] = e
-		} else {
-			byKey[key(e)] = len(lf.Files)
-			lf.Files = append(lf.Files, e)
-		}
-	}
-	sort.SliceStable(lf.Files, func(i, j int) bool { return key(lf.Files[i]) < key(lf.Files[j]) })
-	data, err := json.MarshalIndent(lf, "", "  ")
+// writeLockFile writes lf with entries merged in to path.
+func writeLockFile(path string, lf installer.MirrorLock, entries []installer.MirrorEntry) error {
+	data, err := json.MarshalIndent(lf.Merge(entries...), "", "  ")
 	if err != nil {
 		return err
 	}

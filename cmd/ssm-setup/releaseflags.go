@@ -49,6 +49,10 @@ func (r *ReleaseFlags) addCache(fs *pflag.FlagSet) {
 	fs.StringVar(&r.CacheDir, "cache-dir", "", "where verified packages are kept (default /var/cache/ssm-setup as root, else $XDG_CACHE_HOME/ssm-setup)")
 }
 
+// isMirror says whether the source spec names a mirror (anything but the regional
+// bucket), whose ssm-setup-lock.json, when it has one, records the packages' digests.
+func isMirror(spec string) bool { return spec != "" && spec != "s3" }
+
 // needsRegion says whether the source spec reads from S3 and so needs a region.
 func needsRegion(spec string) bool {
 	return spec == "" || spec == "s3" || strings.HasPrefix(spec, "s3://")

@@ -148,9 +148,9 @@ func NewVerifier(sig []byte, kr *Keyring) (*Verifier, error) {
 		v.candidates = append(v.candidates, c)
 	}
 	if len(v.candidates) == 0 {
-		return nil, fail.WithHint(fail.New(fail.Verification,
+		return nil, marked{fail.WithHint(fail.New(fail.Verification,
 			"unknown signer: the signature was made by key %s, which is not among the %d trusted keys",
-			strings.Join(issuers, ", "), len(kr.entries)), hintUntrusted)
+			strings.Join(issuers, ", "), len(kr.entries)), hintUntrusted), ErrUntrustedSigner}
 	}
 	return v, nil
 }
@@ -221,9 +221,9 @@ func (v *Verifier) check(c candidate, s signer, now time.Time) (Result, error) {
 
 	signedAt := c.sig.CreationTime.UTC()
 	if signedAt.After(now.Add(MaxClockSkew)) {
-		return Result{}, fail.WithHint(fail.New(fail.Verification,
+		return Result{}, marked{fail.WithHint(fail.New(fail.Verification,
 			"signature dated in the future: %s signed at %s, %s after this machine's clock (%s); at most %s is allowed",
-			who, signedAt.Format(timeFormat), signedAt.Sub(now).Round(time.Second), now.UTC().Format(timeFormat), MaxClockSkew), hintClock)
+			who, signedAt.Format(timeFormat), signedAt.Sub(now).Round(time.Second), now.UTC().Format(timeFormat), MaxClockSkew), hintClock), ErrClock}
 	}
 	if sigExpiredAt(c.sig, now) {
 		return Result{}, fail.WithHint(fail.New(fail.Verification,
