@@ -226,7 +226,7 @@ func ChooseManager(p distro.Platform, requested string, root sysroot.Root, r run
 	if requested != "" && p.PackageFormat != "" && requested != p.PackageFormat {
 		return "", "", fail.Usagef("invalid --package-format %q: this platform uses %s packages", requested, p.PackageFormat)
 	}
-	manager, err = pkgmgr.Choose(format, func(tool string) bool { return toolAvailable(root, r, tool) }, !root.IsHost())
+	manager, err = pkgmgr.Choose(format, func(tool string) bool { return toolAvailable(r, tool) }, !root.IsHost())
 	if err != nil {
 		return "", "", err
 	}
@@ -236,7 +236,7 @@ func ChooseManager(p distro.Platform, requested string, root sysroot.Root, r run
 // toolAvailable reports whether tool is on the PATH of the machine ssm-setup runs on.
 // For an image root that is the host's too: pkgmgr.Choose then picks only dpkg or rpm,
 // which run from the host with their --root option.
-func toolAvailable(root sysroot.Root, r run.Runner, tool string) bool {
+func toolAvailable(r run.Runner, tool string) bool {
 	if _, err := r.LookPath(tool); err != nil {
 		return false
 	}
