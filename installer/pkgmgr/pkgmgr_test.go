@@ -298,19 +298,7 @@ func TestDebInstalled(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, name := range []string{Dpkg, Apt} {
-				root, err := sysroot.New(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tt.status != "-" {
-					path := root.Path(StatusFile)
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(tt.status), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
+				root := statusRoot(t, tt.status)
 				// Built directly: New refuses apt for a root other than the host's.
 				m := &deb{name: name, root: root}
 				got, installed, err := m.Installed(context.Background())
@@ -507,23 +495,29 @@ func TestDebIncomplete(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, err := sysroot.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.status != "-" {
-				path := root.Path(StatusFile)
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(tt.status), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			state, incomplete := DebIncomplete(root)
+			state, incomplete := DebIncomplete(statusRoot(t, tt.status))
 			if state != tt.wantState || incomplete != tt.wantIncomplete {
 				t.Errorf("got %q, %v, want %q, %v", state, incomplete, tt.wantState, tt.wantIncomplete)
 			}
 		})
 	}
+}
+
+// statusRoot is a temp root whose dpkg status file holds status ("-": no file).
+func statusRoot(t *testing.T, status string) sysroot.Root {
+	t.Helper()
+	root, err := sysroot.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != "-" {
+		path := root.Path(StatusFile)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(status), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }
