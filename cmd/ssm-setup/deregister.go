@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssm-setup/ssm-setup/hybrid"
+	"github.com/ssm-setup/ssm-setup/installer/release"
+	"github.com/ssm-setup/ssm-setup/installer/service"
 	"github.com/ssm-setup/ssm-setup/internal/fail"
 )
 
@@ -46,6 +48,11 @@ node, the local registration is still cleared (exit 0, with a warning).`,
 					return err
 				}
 			}
+			if opts.Region != "" {
+				if err := release.ValidateRegion(opts.Region); err != nil {
+					return err
+				}
+			}
 			return runDeregister(cmd.Context(), f, opts)
 		},
 	}
@@ -70,7 +77,11 @@ func runDeregister(ctx context.Context, f *Factory, opts *DeregisterOptions) err
 		}
 		defer l.Release()
 	}
-	binary, svc := f.agentService(ctx)
+	// --keep-local leaves this machine's agent alone: no service to look for.
+	binary, svc := hybrid.AgentBinary, service.Manager(nil)
+	if !opts.KeepLocal {
+		binary, svc = f.agentService(ctx)
+	}
 	do := hybrid.DeregisterOptions{
 		Root: f.Root(), Runner: f.Runner, Logger: f.Logger(),
 		InstanceID: opts.InstanceID, Region: opts.Region, KeepLocal: opts.KeepLocal,
